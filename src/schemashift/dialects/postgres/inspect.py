@@ -1,0 +1,419 @@
+"""Read a PostgreSQL database into a `Schema`: a fixed set of bulk catalog queries in one snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from ...model import (
+    Acl,
+    Collation,
+    Column,
+    CompositeType,
+    Constraint,
+    DbObject,
+    DefaultPrivilege,
+    Domain,
+    EnumType,
+    EventTrigger,
+    Extension,
+    Function,
+    Grant,
+    IdentityOptions,
+    Index,
+    Key,
+    Namespace,
+    Policy,
+    Publication,
+    RangeType,
+    Rule,
+    Schema,
+    Sequence,
+    Statistics,
+    Table,
+    Trigger,
+    View,
+)
+from . import queries as q
+from .sqltext import ident, literal
+
+Row = dict[str, Any]
+
+
+@dataclass
+class InspectOptions:
+    schemas: tuple[str, ...] = ()
+    exclude_schemas: tuple[str, ...] = ()
+    ignore_extension_versions: bool = False
+
+
+def acl(rows: Iterable[list[Any]] | None) -> Acl:
+    return frozenset(Grant(g, p, bool(o)) for g, p, o in rows or ())
+
+
+@dataclass
+class _Reader:
+    """Turns query rows into model objects and remembers which OID became which key."""
+
+    schema: Schema
+    options: InspectOptions
+    keys: dict[tuple[str, int, int], Key] = field(default_factory=dict)
+    extension_members: dict[tuple[str, int], Key] = field(default_factory=dict)
+
+    def remember(self, catalog: str, oid: int, key: Key, sub: int = 0) -> None:
+        self.keys[(catalog, oid, sub)] = key
+
+    def key_of(self, catalog: str, oid: int, sub: int) -> Key | None:
+        return (
+            self.keys.get((catalog, oid, sub))
+            or self.keys.get((catalog, oid, 0))
+            or self.extension_members.get((catalog, oid))
+        )
+
+
+def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
+    """Inspect inside one REPEATABLE READ, read-only transaction on `conn`."""
+    options = options or InspectOptions()
+    schema = Schema(server_version=conn.info.server_version)
+    reader = _Reader(schema, options)
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute("SET LOCAL search_path = ''")
+        cur = conn.cursor(row_factory=dict_row)
+
+        def fetch(query: str, **params: Any) -> list[Row]:
+            return cur.execute(query, params).fetchall()  # type: ignore[arg-type]
+
+        namespaces = fetch(q.NAMESPACES, include=list(options.schemas), exclude=list(options.exclude_schemas))
+        nsp = [r["oid"] for r in namespaces]
+        all_schemas = not options.schemas and not options.exclude_schemas
+        _namespaces(reader, namespaces)
+        _extensions(reader, fetch(q.EXTENSIONS, nsp=nsp, all_schemas=all_schemas))
+        _collations(reader, fetch(q.COLLATIONS, nsp=nsp))
+        types = fetch(q.TYPES, nsp=nsp)
+        relations = fetch(q.RELATIONS, nsp=nsp)
+        columns = fetch(q.COLUMNS, nsp=nsp)
+        sequences = fetch(q.SEQUENCES, nsp=nsp)
+        _relations(reader, relations, columns, sequences)
+        _types(reader, types, relations, columns)
+        _constraints(reader, fetch(q.CONSTRAINTS, nsp=nsp))
+        _indexes(reader, fetch(q.INDEXES, nsp=nsp))
+        _functions(reader, fetch(q.FUNCTIONS, nsp=nsp))
+        _triggers(reader, fetch(q.TRIGGERS, nsp=nsp))
+        if all_schemas:
+            _event_triggers(reader, fetch(q.EVENT_TRIGGERS))
+            _publications(reader, fetch(q.PUBLICATIONS))
+        _policies(reader, fetch(q.POLICIES, nsp=nsp))
+        _rules(reader, fetch(q.RULES, nsp=nsp))
+        _statistics(reader, fetch(q.STATISTICS, nsp=nsp))
+        _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES, nsp=nsp))
+        _depends(reader, fetch(q.DEPENDS))
+    return schema
+
+
+def _namespaces(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        obj = Namespace(row["name"], comment=row["comment"], acl=acl(row["acl"]),
+                        default_acl=acl(row["default_acl"]))
+        r.schema.add(obj)
+        r.remember("pg_namespace", row["oid"], obj.key)
+
+
+def _extensions(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        version = None if r.options.ignore_extension_versions else row["version"]
+        obj = Extension(row["name"], row["schema"], version)
+        r.schema.add(obj)
+        r.remember("pg_extension", row["oid"], obj.key)
+        r.schema.depend(obj.key, ("schema", row["schema"]))
+
+
+def _collations(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        c = row["row"]
+        locale = c.get("colllocale", c.get("colliculocale"))
+        obj = Collation(
+            row["schema"], row["name"], provider=c["collprovider"], locale=locale,
+            lc_collate=c.get("collcollate"), lc_ctype=c.get("collctype"),
+            deterministic=c["collisdeterministic"], rules=c.get("collicurules"), comment=row["comment"],
+        )
+        _add(r, obj, "pg_collation", row["oid"])
+
+
+def _add(r: _Reader, obj: DbObject, catalog: str, oid: int) -> None:
+    r.schema.add(obj)
+    r.remember(catalog, oid, obj.key)
+    schema = getattr(obj, "schema", None)
+    if schema:
+        r.schema.depend(obj.key, ("schema", schema))
+
+
+def _seq_options(row: Row) -> IdentityOptions:
+    return IdentityOptions(row["data_type"], row["seqstart"], row["seqincrement"], row["seqmin"],
+                           row["seqmax"], row["seqcache"], row["seqcycle"])
+
+
+def _relations(r: _Reader, relations: list[Row], columns: list[Row], sequences: list[Row]) -> None:
+    by_oid = {row["oid"]: row for row in relations}
+    cols: dict[int, list[Row]] = {}
+    for col in columns:
+        cols.setdefault(col["attrelid"], []).append(col)
+    identity: dict[tuple[int, int], IdentityOptions] = {}
+    for seq in sequences:
+        rel = by_oid.get(seq["oid"])
+        if seq["owner_deptype"] == "i":
+            identity[(seq["owner_rel"], seq["owner_col"])] = _seq_options(seq)
+        elif rel is not None:
+            owner = by_oid.get(seq["owner_rel"])
+            owned_by = None
+            if owner is not None:
+                col = next(c for c in cols[owner["oid"]] if c["attnum"] == seq["owner_col"])
+                owned_by = (owner["schema"], owner["name"], col["name"])
+            obj = Sequence(rel["schema"], rel["name"], _seq_options(seq), owned_by,
+                           unlogged=rel["relpersistence"] == "u", comment=rel["comment"],
+                           acl=acl(rel["seq_acl"]), default_acl=acl(rel["seq_default_acl"]))
+            _add(r, obj, "pg_class", rel["oid"])
+    for rel in relations:
+        kind = rel["relkind"]
+        if kind in ("r", "p", "f"):
+            _table(r, rel, cols.get(rel["oid"], []), identity)
+        elif kind in ("v", "m"):
+            _view(r, rel, cols.get(rel["oid"], []))
+
+
+def _column(row: Row, identity: IdentityOptions | None) -> Column:
+    generated = row["default_expr"] if row["attgenerated"] else None
+    return Column(
+        row["name"], row["type"], not_null=row["attnotnull"],
+        default=None if generated else row["default_expr"],
+        identity=row["attidentity"], identity_options=identity,
+        generated=generated, generated_kind=row["attgenerated"], collation=row["collation"],
+        storage=row["storage"], local=row["attislocal"], position=row["attnum"],
+        comment=row["comment"], acl=acl(row["acl"]),
+    )
+
+
+def _table(r: _Reader, rel: Row, cols: list[Row], identity: dict[tuple[int, int], IdentityOptions]) -> None:
+    parents = [tuple(p) for p in rel["parents"]]
+    parent = parents[0] if rel["relispartition"] else None
+    table = Table(
+        rel["schema"], rel["name"],
+        columns=tuple(_column(c, identity.get((rel["oid"], c["attnum"]))) for c in cols),
+        partitioned=rel["relkind"] == "p", unlogged=rel["relpersistence"] == "u",
+        options=tuple(sorted(rel["reloptions"] or ())), partition_key=rel["partition_key"],
+        parent=parent, partition_bound=rel["partition_bound"],
+        inherits=() if parent else tuple(parents),
+        rls=rel["relrowsecurity"], force_rls=rel["relforcerowsecurity"],
+        replica_identity=rel["relreplident"], comment=rel["comment"],
+        acl=acl(rel["acl"]), default_acl=acl(rel["default_acl"]),
+    )
+    _add(r, table, "pg_class", rel["oid"])
+    r.remember("pg_type", rel["reltype"], table.key)
+    for c in cols:
+        key = table.column_key(c["name"])
+        r.remember("pg_class", rel["oid"], key, c["attnum"])
+        r.schema.depend(key, table.key)
+        if c["attrdef_oid"]:
+            r.remember("pg_attrdef", c["attrdef_oid"], key)
+    for p in parents:
+        r.schema.depend(table.key, ("table", *p))
+
+
+def _view(r: _Reader, rel: Row, cols: list[Row]) -> None:
+    view = View(
+        rel["schema"], rel["name"], definition=rel["viewdef"], materialized=rel["relkind"] == "m",
+        options=tuple(sorted(rel["reloptions"] or ())), columns=tuple(c["name"] for c in cols),
+        populated=rel["relispopulated"],
+        column_comments=tuple((c["name"], c["comment"]) for c in cols if c["comment"]),
+        column_acls=tuple((c["name"], acl(c["acl"])) for c in cols if c["acl"]),
+        comment=rel["comment"], acl=acl(rel["acl"]), default_acl=acl(rel["default_acl"]),
+    )
+    _add(r, view, "pg_class", rel["oid"])
+    r.remember("pg_type", rel["reltype"], view.key)
+
+
+def _types(r: _Reader, types: list[Row], relations: list[Row], columns: list[Row]) -> None:
+    composite_cols: dict[int, list[Row]] = {}
+    for col in columns:
+        composite_cols.setdefault(col["attrelid"], []).append(col)
+    composite_rel = {rel["oid"]: rel for rel in relations if rel["relkind"] == "c"}
+    multiranges: dict[str, Key] = {}
+    arrays: list[Row] = []
+    for t in types:
+        common: dict[str, Any] = dict(comment=t["comment"], acl=acl(t["acl"]), default_acl=acl(t["default_acl"]))
+        obj: DbObject | None = None
+        if not t["own"]:
+            continue
+        if t["typtype"] == "e":
+            obj = EnumType(t["schema"], t["name"], tuple(t["labels"] or ()), **common)
+        elif t["typtype"] == "d":
+            obj = Domain(t["schema"], t["name"], t["base_type"], default=t["typdefault"],
+                         not_null=t["typnotnull"], collation=t["collation"], **common)
+        elif t["typtype"] == "r":
+            rng = t["range"]
+            obj = RangeType(t["schema"], t["name"], rng["subtype"], rng["opclass"], rng["collation"],
+                            rng["canonical"], rng["subdiff"], rng["multirange"], **common)
+            multiranges[rng["multirange"]] = obj.key
+        elif t["typtype"] == "c" and t["typrelid"] in composite_rel:
+            attrs = tuple((c["name"], c["type"], c["collation"]) for c in composite_cols.get(t["typrelid"], []))
+            obj = CompositeType(t["schema"], t["name"], attrs, **common)
+            r.remember("pg_class", t["typrelid"], obj.key)
+        elif t["typcategory"] == "A":
+            arrays.append(t)
+        if obj is not None:
+            _add(r, obj, "pg_type", t["oid"])
+    for t in types:  # multirange types are named by their range
+        qualified = f"{t['schema']}.{t['name']}"
+        for name, key in multiranges.items():
+            if name in (qualified, t["name"], f'"{t["schema"]}".{t["name"]}'):
+                r.remember("pg_type", t["oid"], key)
+    for t in arrays:
+        r.keys[("pg_type", t["oid"], 0)] = r.keys.get(("pg_type", t["typelem"], 0), ("array", str(t["oid"])))
+
+
+def _constraints(r: _Reader, rows: list[Row]) -> None:
+    domains: dict[Key, list[tuple[str, str]]] = {}
+    for row in rows:
+        if row["type_name"] is not None:
+            key = ("type", row["schema"], row["type_name"])
+            domains.setdefault(key, []).append((row["name"], row["definition"]))
+            r.remember("pg_constraint", row["oid"], key)
+            continue
+        if not row["conislocal"] or row["conparentid"]:
+            continue  # inherited from a parent table: created with it
+        obj = Constraint(row["schema"], row["table_name"], row["name"], row["contype"], row["definition"],
+                         comment=row["comment"])
+        r.schema.add(obj)
+        r.remember("pg_constraint", row["oid"], obj.key)
+        r.schema.depend(obj.key, ("table", row["schema"], row["table_name"]))
+    for key, cons in domains.items():
+        dom = r.schema.objects.get(key)
+        if isinstance(dom, Domain):
+            r.schema.add(replace(dom, constraints=tuple(sorted(cons))))
+
+
+def _indexes(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        if row["constraint_oid"]:
+            key = r.keys.get(("pg_constraint", row["constraint_oid"], 0))
+            if key:
+                r.remember("pg_class", row["oid"], key)
+            continue
+        if row["parent"]:
+            parent_key = ("index", *row["parent"])
+            r.remember("pg_class", row["oid"], parent_key)
+            continue  # attached to an index on the partitioned parent: created with it
+        obj = Index(row["schema"], row["name"], table=row["table_name"], definition=row["definition"],
+                    clustered=row["indisclustered"], comment=row["comment"])
+        _add(r, obj, "pg_class", row["oid"])
+
+
+def _functions(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        definition = row["definition"] or _aggregate_definition(row)
+        modes = row["proargmodes"] or ["i"] * len(row["proargnames"] or [])
+        in_names = tuple(n for n, m in zip(row["proargnames"] or [], modes) if m in ("i", "b", "v"))
+        obj = Function(
+            row["schema"], row["name"], row["identity_args"], definition, result=row["result"],
+            argument_names=in_names, prokind=row["prokind"],
+            comment=row["comment"], acl=acl(row["acl"]), default_acl=acl(row["default_acl"]),
+        )
+        _add(r, obj, "pg_proc", row["oid"])
+
+
+def _aggregate_definition(row: Row) -> str:
+    """CREATE AGGREGATE text from pg_aggregate: PostgreSQL has no pg_get_aggregatedef."""
+    a = row["aggregate"]
+    parts = [f"SFUNC = {a['sfunc']}", f"STYPE = {a['stype']}"]
+    for name, value in (("FINALFUNC", a["finalfunc"]), ("COMBINEFUNC", a["combinefunc"]),
+                        ("SORTOP", a["sortop"] and f"OPERATOR({a['sortop'].split('(')[0]})")):
+        if value:
+            parts.append(f"{name} = {value}")
+    if a.get("agginitval") is not None:
+        parts.append("INITCOND = " + literal(a["agginitval"]))
+    if a.get("aggfinalextra"):
+        parts.append("FINALFUNC_EXTRA")
+    name = f"{ident(row['schema'])}.{ident(row['name'])}"
+    return f"CREATE AGGREGATE {name}({a['args']}) ({', '.join(parts)})"
+
+
+def _triggers(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        obj = Trigger(row["schema"], row["table_name"], row["name"], row["definition"], row["tgenabled"],
+                      comment=row["comment"])
+        r.schema.add(obj)
+        r.remember("pg_trigger", row["oid"], obj.key)
+
+
+def _event_triggers(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        obj = EventTrigger(row["name"], row["event"], row["function"], tuple(row["tags"]), row["evtenabled"],
+                           comment=row["comment"])
+        r.schema.add(obj)
+        r.remember("pg_event_trigger", row["oid"], obj.key)
+
+
+def _policies(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        obj = Policy(row["schema"], row["table_name"], row["name"], row["polpermissive"], row["polcmd"],
+                     tuple(row["roles"]), row["using_expr"], row["check_expr"], comment=row["comment"])
+        r.schema.add(obj)
+        r.remember("pg_policy", row["oid"], obj.key)
+
+
+def _rules(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        obj = Rule(row["schema"], row["table_name"], row["name"], row["definition"], row["ev_enabled"],
+                   comment=row["comment"])
+        r.schema.add(obj)
+        r.remember("pg_rewrite", row["oid"], obj.key)
+
+
+def _statistics(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        target = row["target"]
+        obj = Statistics(row["schema"], row["name"], row["definition"],
+                         None if target in (None, -1) else int(target), comment=row["comment"])
+        _add(r, obj, "pg_statistic_ext", row["oid"])
+
+
+def _publications(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        p = row["row"]
+        ops = [op for op in ("insert", "update", "delete", "truncate") if p.get(f"pub{op}")]
+        target = "ALL TABLES" if p["puballtables"] else ", ".join(
+            f"{ident(s)}.{ident(t)}" for s, t in row["tables"])
+        definition = f"{target}|{','.join(ops)}|{p.get('pubviaroot')}"
+        obj = Publication(row["name"], definition, comment=row["comment"])
+        r.schema.add(obj)
+        r.remember("pg_publication", row["oid"], obj.key)
+
+
+def _default_privileges(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:
+        obj = DefaultPrivilege(row["role"], row["schema"], row["object_type"], acl(row["acl"]),
+                               default_acl=acl(row["default_acl"]))
+        r.schema.add(obj)
+
+
+def _depends(r: _Reader, rows: list[Row]) -> None:
+    """Turn pg_depend rows into edges between our keys; rows about unknown objects are dropped."""
+    for row in rows:
+        if row["deptype"] == "e":
+            r.extension_members[(row["cat"], row["objid"])] = r.keys.get(
+                ("pg_extension", row["refobjid"], 0), ("extension", "?"))
+    for row in rows:
+        if row["deptype"] == "e":
+            continue
+        if row["cat"] == "pg_class" and row["refcat"] == "pg_class" and row["deptype"] in ("a", "i"):
+            src = r.keys.get(("pg_class", row["objid"], 0))
+            if src and src[0] == "sequence":
+                continue  # OWNED BY is its own statement; identity sequences belong to their column
+        src = r.key_of(row["cat"], row["objid"], row["objsubid"])
+        dst = r.key_of(row["refcat"], row["refobjid"], row["refobjsubid"])
+        if src and dst and (dst in r.schema.objects or dst[0] == "column"):
+            r.schema.depend(src, dst)

@@ -1,0 +1,258 @@
+"""Catalog queries, one per object kind, each filtered by schema in SQL.
+
+They run in one REPEATABLE READ snapshot with `search_path` empty, so every name PostgreSQL prints
+(`format_type`, `pg_get_*def`, `pg_get_expr`) is schema-qualified and both sides print alike.
+`%(nsp)s` is the array of namespace OIDs to read; objects that belong to an extension are skipped
+(the extension itself is the object). Version-specific catalog columns are read through
+`to_jsonb(row)` so one query serves PostgreSQL 15 to 18.
+"""
+
+from __future__ import annotations
+
+
+def _acl(acl: str, kind: str, owner: str) -> str:
+    """JSON [[grantee, privilege, grantable], ...] of an ACL; NULL means the built-in default."""
+    return f"""(select coalesce(json_agg(json_build_array(coalesce(g.rolname, 'PUBLIC'),
+                  a.privilege_type, a.is_grantable)), '[]')
+        from aclexplode(coalesce({acl}, acldefault('{kind}', {owner}))) a
+        left join pg_roles g on g.oid = a.grantee)"""
+
+
+def _not_extension_member(catalog: str, oid: str) -> str:
+    return f"""not exists (select 1 from pg_depend e where e.classid = '{catalog}'::regclass
+        and e.objid = {oid} and e.deptype = 'e')"""
+
+
+# Namespaces to read: not system schemas, not extension-owned, within --schema / --exclude-schema.
+NAMESPACES = f"""
+select n.oid, n.nspname as name, obj_description(n.oid, 'pg_namespace') as comment,
+    {_acl("n.nspacl", "n", "n.nspowner")} as acl,
+    {_acl("null", "n", "n.nspowner")} as default_acl
+from pg_namespace n
+where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+    and n.nspname not like 'pg\\_temp\\_%%' and n.nspname not like 'pg\\_toast\\_temp\\_%%'
+    and (cardinality(%(include)s::text[]) = 0 or n.nspname = any(%(include)s::text[]))
+    and not n.nspname = any(%(exclude)s::text[])
+    and {_not_extension_member("pg_namespace", "n.oid")}
+order by n.nspname
+"""
+
+# Extensions whose schema is read (or all, when no schema filter is given).
+EXTENSIONS = """
+select x.oid, x.extname as name, n.nspname as schema, x.extversion as version
+from pg_extension x join pg_namespace n on n.oid = x.extnamespace
+where x.extname <> 'plpgsql' and (%(all_schemas)s or x.extnamespace = any(%(nsp)s))
+order by x.extname
+"""
+
+# Tables, partitioned tables, views, materialized views, sequences and composite types.
+RELATIONS = f"""
+select c.oid, n.nspname as schema, c.relname as name, c.relkind, c.relpersistence, c.reloptions,
+    case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partition_key,
+    c.relispartition,
+    case when c.relispartition then pg_get_expr(c.relpartbound, c.oid) end as partition_bound,
+    (select coalesce(json_agg(json_build_array(pn.nspname, pc.relname) order by i.inhseqno), '[]')
+        from pg_inherits i join pg_class pc on pc.oid = i.inhparent
+        join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parents,
+    c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.relispopulated, c.reltype,
+    case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as viewdef,
+    obj_description(c.oid, 'pg_class') as comment,
+    {_acl("c.relacl", "r", "c.relowner")} as acl,
+    {_acl("null", "r", "c.relowner")} as default_acl,
+    {_acl("c.relacl", "s", "c.relowner")} as seq_acl,
+    {_acl("null", "s", "c.relowner")} as seq_default_acl
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'S', 'c', 'f')
+    and {_not_extension_member("pg_class", "c.oid")}
+order by n.nspname, c.relname
+"""
+
+# Columns of those relations, in attnum order.
+COLUMNS = f"""
+select a.attrelid, a.attname as name, a.attnum, format_type(a.atttypid, a.atttypmod) as type,
+    a.attnotnull, a.attidentity, a.attgenerated, a.attislocal,
+    pg_get_expr(d.adbin, d.adrelid) as default_expr, d.oid as attrdef_oid,
+    case when a.attcollation <> t.typcollation then
+        (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
+         join pg_namespace cn on cn.oid = co.collnamespace where co.oid = a.attcollation) end as collation,
+    case when a.attstorage <> t.typstorage then a.attstorage end as storage,
+    col_description(a.attrelid, a.attnum) as comment,
+    {_acl("a.attacl", "c", "c.relowner")} as acl
+from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_type t on t.oid = a.atttypid
+left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'c', 'f')
+    and a.attnum > 0 and not a.attisdropped
+order by a.attrelid, a.attnum
+"""
+
+# Table and domain constraints (not NOT NULL ones, which are column properties here).
+CONSTRAINTS = """
+select con.oid, n.nspname as schema, c.relname as table_name, t.typname as type_name, con.conname as name,
+    con.contype, pg_get_constraintdef(con.oid) as definition, con.conislocal, con.conparentid,
+    obj_description(con.oid, 'pg_constraint') as comment
+from pg_constraint con join pg_namespace n on n.oid = con.connamespace
+left join pg_class c on c.oid = con.conrelid
+left join pg_type t on t.oid = con.contypid
+where con.connamespace = any(%(nsp)s) and con.contype in ('p', 'u', 'f', 'c', 'x')
+order by n.nspname, c.relname, con.conname
+"""
+
+# Indexes; `constraint_oid` marks those that back a PRIMARY KEY / UNIQUE / EXCLUDE constraint.
+INDEXES = """
+select i.indexrelid as oid, n.nspname as schema, ic.relname as name, tc.relname as table_name,
+    pg_get_indexdef(i.indexrelid) as definition, i.indisclustered,
+    (select k.oid from pg_constraint k where k.conindid = i.indexrelid and k.conrelid = i.indrelid
+        and k.contype in ('p', 'u', 'x')) as constraint_oid,
+    (select json_build_array(pn.nspname, pc.relname) from pg_inherits h join pg_class pc on pc.oid = h.inhparent
+        join pg_namespace pn on pn.oid = pc.relnamespace where h.inhrelid = i.indexrelid) as parent,
+    obj_description(i.indexrelid, 'pg_class') as comment
+from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class tc on tc.oid = i.indrelid
+join pg_namespace n on n.oid = ic.relnamespace
+where ic.relnamespace = any(%(nsp)s) and tc.relkind in ('r', 'p', 'm')
+order by n.nspname, ic.relname
+"""
+
+# Sequences with their options and what owns them ('a': OWNED BY, 'i': identity column).
+SEQUENCES = """
+select s.seqrelid as oid, format_type(s.seqtypid, null) as data_type, s.seqstart, s.seqincrement,
+    s.seqmin, s.seqmax, s.seqcache, s.seqcycle, d.refobjid as owner_rel, d.refobjsubid as owner_col,
+    d.deptype as owner_deptype
+from pg_sequence s join pg_class c on c.oid = s.seqrelid
+left join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = s.seqrelid
+    and d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i')
+where c.relnamespace = any(%(nsp)s)
+"""
+
+# Enums, domains, ranges, composite types, plus arrays and row types (to map their OIDs).
+TYPES = f"""
+select t.oid, n.nspname as schema, t.typname as name, t.typtype, t.typrelid, t.typelem, t.typcategory,
+    case when t.typtype = 'e' then (select json_agg(e.enumlabel order by e.enumsortorder)
+        from pg_enum e where e.enumtypid = t.oid) end as labels,
+    case when t.typtype = 'd' then format_type(t.typbasetype, t.typtypmod) end as base_type,
+    t.typdefault, t.typnotnull,
+    case when t.typtype = 'd' and t.typcollation <> bt.typcollation then
+        (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
+         join pg_namespace cn on cn.oid = co.collnamespace where co.oid = t.typcollation) end as collation,
+    case when t.typtype = 'r' then (select json_build_object(
+        'subtype', format_type(r.rngsubtype, null),
+        'opclass', (select quote_ident(on_.nspname) || '.' || quote_ident(oc.opcname) from pg_opclass oc
+            join pg_namespace on_ on on_.oid = oc.opcnamespace where oc.oid = r.rngsubopc and not oc.opcdefault),
+        'collation', (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
+            join pg_namespace cn on cn.oid = co.collnamespace
+            where co.oid = r.rngcollation and r.rngcollation <> st.typcollation),
+        'canonical', nullif(r.rngcanonical::regproc::text, '-'),
+        'subdiff', nullif(r.rngsubdiff::regproc::text, '-'),
+        'multirange', format_type(r.rngmultitypid, null))
+        from pg_range r join pg_type st on st.oid = r.rngsubtype where r.rngtypid = t.oid) end as range,
+    obj_description(t.oid, 'pg_type') as comment,
+    {_acl("t.typacl", "T", "t.typowner")} as acl,
+    {_acl("null", "T", "t.typowner")} as default_acl,
+    {_not_extension_member("pg_type", "t.oid")} as own
+from pg_type t join pg_namespace n on n.oid = t.typnamespace
+left join pg_type bt on bt.oid = t.typbasetype
+where t.typnamespace = any(%(nsp)s)
+order by n.nspname, t.typname
+"""
+
+COLLATIONS = """
+select co.oid, n.nspname as schema, co.collname as name, to_jsonb(co) as row,
+    obj_description(co.oid, 'pg_collation') as comment
+from pg_collation co join pg_namespace n on n.oid = co.collnamespace
+where co.collnamespace = any(%(nsp)s)
+    and not exists (select 1 from pg_depend e where e.classid = 'pg_collation'::regclass
+        and e.objid = co.oid and e.deptype = 'e')
+"""
+
+# Functions, procedures and aggregates; the definition is PostgreSQL's own text.
+FUNCTIONS = f"""
+select p.oid, n.nspname as schema, p.proname as name, p.prokind,
+    pg_get_function_identity_arguments(p.oid) as identity_args,
+    case when p.prokind <> 'a' then pg_get_functiondef(p.oid) end as definition,
+    pg_get_function_result(p.oid) as result, p.proargnames, p.proargmodes,
+    case when p.prokind = 'a' then (select to_jsonb(ag) || jsonb_build_object(
+        'sfunc', ag.aggtransfn::regproc::text, 'stype', format_type(ag.aggtranstype, null),
+        'finalfunc', nullif(ag.aggfinalfn::regproc::text, '-'),
+        'combinefunc', nullif(ag.aggcombinefn::regproc::text, '-'),
+        'sortop', nullif(ag.aggsortop::regoperator::text, '0'),
+        'args', pg_get_function_arguments(p.oid))
+        from pg_aggregate ag where ag.aggfnoid = p.oid) end as aggregate,
+    obj_description(p.oid, 'pg_proc') as comment,
+    {_acl("p.proacl", "f", "p.proowner")} as acl,
+    {_acl("null", "f", "p.proowner")} as default_acl
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where p.pronamespace = any(%(nsp)s) and {_not_extension_member("pg_proc", "p.oid")}
+order by n.nspname, p.proname
+"""
+
+# User triggers (not internal ones, not clones on partitions).
+TRIGGERS = """
+select t.oid, n.nspname as schema, c.relname as table_name, t.tgname as name,
+    pg_get_triggerdef(t.oid) as definition, t.tgenabled,
+    obj_description(t.oid, 'pg_trigger') as comment
+from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+where c.relnamespace = any(%(nsp)s) and not t.tgisinternal and t.tgparentid = 0
+order by n.nspname, c.relname, t.tgname
+"""
+
+EVENT_TRIGGERS = """
+select e.oid, e.evtname as name, e.evtevent as event, e.evtfoid::regproc::text as function,
+    e.evtenabled, coalesce(e.evttags, '{}') as tags, obj_description(e.oid, 'pg_event_trigger') as comment
+from pg_event_trigger e
+where not exists (select 1 from pg_depend x where x.classid = 'pg_event_trigger'::regclass
+    and x.objid = e.oid and x.deptype = 'e')
+"""
+
+POLICIES = """
+select p.oid, n.nspname as schema, c.relname as table_name, p.polname as name, p.polpermissive,
+    p.polcmd, pg_get_expr(p.polqual, p.polrelid) as using_expr,
+    pg_get_expr(p.polwithcheck, p.polrelid) as check_expr,
+    (select coalesce(json_agg(case when r = 0 then 'PUBLIC' else (select rolname from pg_roles where oid = r) end
+        order by 1), '[]') from unnest(p.polroles) r) as roles,
+    obj_description(p.oid, 'pg_policy') as comment
+from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+where c.relnamespace = any(%(nsp)s)
+"""
+
+RULES = """
+select r.oid, n.nspname as schema, c.relname as table_name, r.rulename as name,
+    pg_get_ruledef(r.oid) as definition, r.ev_enabled, obj_description(r.oid, 'pg_rewrite') as comment
+from pg_rewrite r join pg_class c on c.oid = r.ev_class join pg_namespace n on n.oid = c.relnamespace
+where c.relnamespace = any(%(nsp)s) and r.rulename <> '_RETURN'
+"""
+
+STATISTICS = """
+select s.oid, n.nspname as schema, s.stxname as name, pg_get_statisticsobjdef(s.oid) as definition,
+    to_jsonb(s) -> 'stxstattarget' as target, obj_description(s.oid, 'pg_statistic_ext') as comment
+from pg_statistic_ext s join pg_namespace n on n.oid = s.stxnamespace
+where s.stxnamespace = any(%(nsp)s)
+"""
+
+PUBLICATIONS = """
+select p.oid, p.pubname as name, to_jsonb(p) as row,
+    (select coalesce(json_agg(json_build_array(pt.schemaname, pt.tablename) order by 1), '[]')
+        from pg_publication_tables pt where pt.pubname = p.pubname and not p.puballtables) as tables,
+    obj_description(p.oid, 'pg_publication') as comment
+from pg_publication p
+"""
+
+DEFAULT_PRIVILEGES = """
+select r.rolname as role, n.nspname as schema, d.defaclobjtype as object_type,
+    (select coalesce(json_agg(json_build_array(coalesce(g.rolname, 'PUBLIC'), a.privilege_type,
+        a.is_grantable)), '[]') from aclexplode(d.defaclacl) a left join pg_roles g on g.oid = a.grantee) as acl,
+    (select coalesce(json_agg(json_build_array(coalesce(g.rolname, 'PUBLIC'), a.privilege_type,
+        a.is_grantable)), '[]') from aclexplode(case when d.defaclnamespace = 0
+        then acldefault(case d.defaclobjtype when 'r' then 'r' when 'S' then 's' when 'f' then 'f'
+            when 'T' then 'T' when 'n' then 'n' else 'r' end::"char", d.defaclrole) end) a
+        left join pg_roles g on g.oid = a.grantee) as default_acl
+from pg_default_acl d join pg_roles r on r.oid = d.defaclrole
+left join pg_namespace n on n.oid = d.defaclnamespace
+where d.defaclnamespace = 0 or d.defaclnamespace = any(%(nsp)s)
+"""
+
+# Dependencies between user objects (OIDs past the bootstrap range), plus extension membership.
+DEPENDS = """
+select d.classid::regclass::text as cat, d.objid, d.objsubid,
+    d.refclassid::regclass::text as refcat, d.refobjid, d.refobjsubid, d.deptype
+from pg_depend d
+where d.deptype in ('n', 'a', 'i', 'e') and d.objid >= 16384 and d.refobjid >= 16384
+"""

@@ -1,0 +1,358 @@
+"""The schema model: plain frozen data, one class per object kind. No SQL, no I/O.
+
+Every object has a `key` (its identity: kind, schema, name, ...). Two schemas are compared object by
+object through dataclass equality, so a field only affects the diff when it takes part in `==`;
+fields that are bookkeeping (positions, OIDs, defaults used for rendering) are `compare=False`.
+What an object depends on lives beside the objects, in `Schema.depends`, built from `pg_depend`
+and from the model's own references, so that ordering never relies on fixed phases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Grant:
+    """One privilege held by one role (`PUBLIC` for everyone)."""
+
+    grantee: str
+    privilege: str
+    grantable: bool = False
+
+
+Acl = frozenset[Grant]
+
+
+@dataclass(frozen=True)
+class DbObject:
+    """Fields every object kind shares; `kind` names the key's first element."""
+
+    kind: ClassVar[str] = ""
+    comment: str | None = field(default=None, kw_only=True)
+    acl: Acl = field(default=frozenset(), kw_only=True)
+    # What `acl` is right after CREATE (owner's rights, PUBLIC's defaults): the base for GRANT/REVOKE.
+    default_acl: Acl = field(default=frozenset(), kw_only=True, compare=False)
+
+    @property
+    def key(self) -> Key:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class SchemaObject(DbObject):
+    """An object that lives in a namespace."""
+
+    schema: str
+    name: str
+
+    @property
+    def key(self) -> Key:
+        return (self.kind, self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Namespace(DbObject):
+    kind: ClassVar[str] = "schema"
+    name: str
+
+    @property
+    def key(self) -> Key:
+        return ("schema", self.name)
+
+
+@dataclass(frozen=True)
+class Extension(DbObject):
+    kind: ClassVar[str] = "extension"
+    name: str
+    schema: str
+    version: str | None  # None when versions are ignored
+
+    @property
+    def key(self) -> Key:
+        return ("extension", self.name)
+
+
+@dataclass(frozen=True)
+class Collation(SchemaObject):
+    kind: ClassVar[str] = "collation"
+    provider: str
+    locale: str | None
+    lc_collate: str | None
+    lc_ctype: str | None
+    deterministic: bool
+    rules: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentityOptions:
+    """Sequence options of an identity column or a sequence."""
+
+    data_type: str
+    start: int
+    increment: int
+    minvalue: int
+    maxvalue: int
+    cache: int
+    cycle: bool
+
+
+@dataclass(frozen=True)
+class Column(DbObject):
+    kind: ClassVar[str] = "column"
+    name: str
+    type: str
+    not_null: bool = False
+    default: str | None = None
+    identity: str = ""  # "", "a" (ALWAYS) or "d" (BY DEFAULT)
+    identity_options: IdentityOptions | None = None
+    generated: str | None = None  # stored generation expression
+    generated_kind: str = ""  # "s" stored, "v" virtual (PostgreSQL 18)
+    collation: str | None = None  # only when not the type's default
+    storage: str | None = None  # only when not the type's default
+    local: bool = field(default=True, compare=False)  # False when only inherited
+    position: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Table(SchemaObject):
+    kind: ClassVar[str] = "table"
+    columns: tuple[Column, ...] = ()
+    partitioned: bool = False
+    unlogged: bool = False
+    options: tuple[str, ...] = ()
+    partition_key: str | None = None
+    parent: tuple[str, str] | None = None  # (schema, name) of the table this is a partition of
+    partition_bound: str | None = None
+    inherits: tuple[tuple[str, str], ...] = ()
+    rls: bool = False
+    force_rls: bool = False
+    replica_identity: str = "d"
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def column_key(self, name: str) -> Key:
+        return ("column", self.schema, self.name, name)
+
+
+@dataclass(frozen=True)
+class Constraint(DbObject):
+    kind: ClassVar[str] = "constraint"
+    schema: str
+    table: str
+    name: str
+    type: str  # p, u, f, c, x (pg_constraint.contype)
+    definition: str  # pg_get_constraintdef, incl. DEFERRABLE / NOT VALID
+    on_domain: bool = False
+
+    @property
+    def key(self) -> Key:
+        return ("constraint", self.schema, self.table, self.name)
+
+
+@dataclass(frozen=True)
+class Index(SchemaObject):
+    kind: ClassVar[str] = "index"
+    table: str
+    definition: str  # pg_get_indexdef
+    clustered: bool = False
+    parent: tuple[str, str] | None = field(default=None, compare=False)  # index it is attached to
+
+
+@dataclass(frozen=True)
+class Sequence(SchemaObject):
+    kind: ClassVar[str] = "sequence"
+    options: IdentityOptions
+    owned_by: tuple[str, str, str] | None = None  # (schema, table, column)
+    unlogged: bool = False
+
+
+@dataclass(frozen=True)
+class EnumType(SchemaObject):
+    kind: ClassVar[str] = "type"
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Domain(SchemaObject):
+    kind: ClassVar[str] = "type"
+    base_type: str
+    default: str | None = None
+    not_null: bool = False
+    collation: str | None = None
+    constraints: tuple[tuple[str, str], ...] = ()  # (name, definition)
+
+
+@dataclass(frozen=True)
+class CompositeType(SchemaObject):
+    kind: ClassVar[str] = "type"
+    attributes: tuple[tuple[str, str, str | None], ...] = ()  # (name, type, collation)
+
+
+@dataclass(frozen=True)
+class RangeType(SchemaObject):
+    kind: ClassVar[str] = "type"
+    subtype: str
+    opclass: str | None = None
+    collation: str | None = None
+    canonical: str | None = None
+    subdiff: str | None = None
+    multirange: str | None = None
+
+
+@dataclass(frozen=True)
+class View(SchemaObject):
+    kind: ClassVar[str] = "view"
+    definition: str
+    materialized: bool = False
+    options: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    populated: bool = True
+    column_comments: tuple[tuple[str, str], ...] = ()
+    column_acls: tuple[tuple[str, Acl], ...] = ()
+
+
+@dataclass(frozen=True)
+class Function(DbObject):
+    """A function, procedure or aggregate, identified by its argument types."""
+
+    kind: ClassVar[str] = "function"
+    schema: str
+    name: str
+    identity_args: str
+    definition: str  # pg_get_functiondef, or CREATE AGGREGATE text for aggregates
+    result: str | None = None  # pg_get_function_result: a change needs DROP + CREATE
+    argument_names: tuple[str, ...] = ()  # a rename of an IN argument needs DROP + CREATE
+    prokind: str = "f"
+
+    @property
+    def key(self) -> Key:
+        return ("function", self.schema, f"{self.name}({self.identity_args})")
+
+
+@dataclass(frozen=True)
+class Trigger(DbObject):
+    kind: ClassVar[str] = "trigger"
+    schema: str
+    table: str
+    name: str
+    definition: str  # pg_get_triggerdef
+    enabled: str = "O"  # pg_trigger.tgenabled
+
+    @property
+    def key(self) -> Key:
+        return ("trigger", self.schema, self.table, self.name)
+
+
+@dataclass(frozen=True)
+class EventTrigger(DbObject):
+    kind: ClassVar[str] = "event_trigger"
+    name: str
+    event: str
+    function: str
+    tags: tuple[str, ...] = ()
+    enabled: str = "O"
+
+    @property
+    def key(self) -> Key:
+        return ("event_trigger", self.name)
+
+
+@dataclass(frozen=True)
+class Policy(DbObject):
+    kind: ClassVar[str] = "policy"
+    schema: str
+    table: str
+    name: str
+    permissive: bool
+    command: str
+    roles: tuple[str, ...]
+    using: str | None
+    check: str | None
+
+    @property
+    def key(self) -> Key:
+        return ("policy", self.schema, self.table, self.name)
+
+
+@dataclass(frozen=True)
+class Rule(DbObject):
+    kind: ClassVar[str] = "rule"
+    schema: str
+    table: str
+    name: str
+    definition: str
+    enabled: str = "O"
+
+    @property
+    def key(self) -> Key:
+        return ("rule", self.schema, self.table, self.name)
+
+
+@dataclass(frozen=True)
+class Statistics(SchemaObject):
+    kind: ClassVar[str] = "statistics"
+    definition: str
+    target: int | None = None
+
+
+@dataclass(frozen=True)
+class Publication(DbObject):
+    kind: ClassVar[str] = "publication"
+    name: str
+    definition: str  # normalised description: all tables / table list, operations, options
+
+    @property
+    def key(self) -> Key:
+        return ("publication", self.name)
+
+
+@dataclass(frozen=True)
+class DefaultPrivilege(DbObject):
+    """ALTER DEFAULT PRIVILEGES: grants a role's future objects of one type receive."""
+
+    kind: ClassVar[str] = "default_privilege"
+    role: str
+    schema: str | None
+    object_type: str  # r, S, f, T, n
+    grants: Acl = frozenset()
+
+    @property
+    def key(self) -> Key:
+        return ("default_privilege", self.role, self.schema or "", self.object_type)
+
+
+@dataclass
+class Schema:
+    """Everything inspected from one database: objects by key, and what each depends on."""
+
+    objects: dict[Key, DbObject] = field(default_factory=dict)
+    depends: dict[Key, set[Key]] = field(default_factory=dict)
+    server_version: int = 0
+
+    def add(self, obj: DbObject) -> None:
+        self.objects[obj.key] = obj
+
+    def depend(self, key: Key, on: Key) -> None:
+        if key != on:
+            self.depends.setdefault(key, set()).add(on)
+
+    def dependencies(self, key: Key) -> frozenset[Key]:
+        return frozenset(self.depends.get(key, ()))
+
+    def dependents(self) -> dict[Key, set[Key]]:
+        """The reverse of `depends`: key → keys that depend on it."""
+        result: dict[Key, set[Key]] = {}
+        for key, ons in self.depends.items():
+            for on in ons:
+                result.setdefault(on, set()).add(key)
+        return result
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Schema) and self.objects == other.objects
+
+    __hash__ = None  # type: ignore[assignment]
