@@ -11,5 +11,11 @@ def cli() -> None:
     """Change database schemas safely."""
 
 
+from .migrations.commands import COMMANDS  # noqa: E402
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
 def main() -> None:
     cli()

@@ -1,0 +1,93 @@
+"""Settings, from the most specific source to the least: command-line flags, then the environment
+(`SCHEMASHIFT_<NAME>`, and `DATABASE_URL` for the URL), then `[tool.schemashift]` in the nearest
+`pyproject.toml` or `schemashift.toml` (in the latter, top-level keys work too).
+
+Every command reads the same `Settings`, so a project configures its URL, folder and history table
+once. A relative `migrations` path in a config file is relative to that file, not to the cwd.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import SchemashiftError
+from .servers import normalize_url
+
+CONFIG_FILES = ("schemashift.toml", "pyproject.toml")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a command needs to know besides its own arguments."""
+
+    url: str | None = None
+    migrations: Path = Path("migrations")
+    history_table: str = "public.schemashift_history"
+    lock_timeout: float = 600.0
+    dev_url: str | None = None
+    pg_bin: str | None = None
+
+
+def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest config file at or above `start` holding schemashift settings, and those settings."""
+    for folder in [start, *start.parents]:
+        for name in CONFIG_FILES:
+            path = folder / name
+            if path.is_file():
+                table = _read_table(path)
+                if table is not None:
+                    return path, table
+    return None
+
+
+def _read_table(path: Path) -> dict[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SchemashiftError(f"{path}: {exc}") from None
+    table = data.get("tool", {}).get("schemashift")
+    if table is None and path.name == "schemashift.toml":
+        table = {k: v for k, v in data.items() if k != "tool"}
+    return None if table is None else {k.replace("-", "_"): v for k, v in table.items()}
+
+
+def load_settings(
+    flags: Mapping[str, object], env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Settings:
+    """Merge flags (None means "not given"), environment and config file into `Settings`."""
+    env = os.environ if env is None else env
+    found = find_config(cwd or Path.cwd())
+    from_file = found[1] if found else {}
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Settings):
+        value = flags.get(field.name)
+        if value is None:
+            value = env.get(f"SCHEMASHIFT_{field.name.upper()}") or None
+        if value is None and field.name == "url":
+            value = env.get("DATABASE_URL") or None
+        if value is None and field.name in from_file:
+            value = from_file[field.name]
+            if field.name == "migrations" and found:
+                value = found[0].parent / str(value)
+        if value is not None:
+            values[field.name] = _convert(field.name, value)
+    return Settings(**values)
+
+
+def _convert(name: str, value: object) -> object:
+    if name == "migrations":
+        return Path(str(value))
+    if name == "lock_timeout":
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except ValueError:
+            raise SchemashiftError(f"lock_timeout must be a number of seconds, not {value!r}") from None
+    if name in ("url", "dev_url"):
+        return normalize_url(str(value))
+    return str(value)

@@ -1,0 +1,118 @@
+"""Run one migration in one direction and record it.
+
+A migration of one transactional step (the usual case) runs with its history row in the same
+transaction: it is applied and recorded together or not at all; a failure rolls it back and then
+logs the failed attempt with its error. A migration of several steps (see splitter) first logs an
+attempt row and counts each committed step in it, in the step's own transaction where there is
+one. When such a run fails or is killed, the next run resumes at the first step not counted: a
+step that committed is never repeated, and only a non-transactional statement cut off between its
+own commit and the count is run a second time (write those re-runnable, e.g. `IF NOT EXISTS`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import traceback
+from dataclasses import dataclass
+
+import psycopg
+
+from .errors import HistoryMismatch, MigrationFailed, MigrationsError
+from .files import MigrationFile
+from .history import HistoryTable, State
+from .splitter import Step, steps
+
+
+@dataclass
+class Executor:
+    """Runs migrations on a locked autocommit session."""
+
+    conn: psycopg.Connection
+    table: HistoryTable
+
+    def run(self, migration: MigrationFile, direction: str, state: State) -> int:
+        """Apply (`up`) or revert (`down`) the migration; return its duration in milliseconds."""
+        started = time.monotonic()
+        if migration.is_python:
+            self._run_python(migration, direction, started)
+        else:
+            plan = steps(migration.section(direction), str(migration.path), self.conn.info.server_version)
+            if not plan and direction == "down":
+                raise MigrationsError(f"{migration.path}: the down section is empty, nothing reverts it")
+            if len(plan) == 1 and plan[0].transactional:
+                self._run_single(migration, direction, plan[0], started)
+            else:
+                self._run_steps(migration, direction, plan, state, started)
+        return _ms(started)
+
+    def _run_single(self, migration: MigrationFile, direction: str, step: Step, started: float) -> None:
+        try:
+            with self.conn.transaction():
+                self._execute(migration, step)
+                self.conn.execute(self._row(migration, direction, True, steps_done=1, started=started))
+        except MigrationFailed as exc:
+            self.conn.execute(self._row(migration, direction, False, started=started, error=exc.error))
+            raise
+
+    def _run_steps(self, migration: MigrationFile, direction: str, plan: list[Step], state: State,
+                   started: float) -> None:
+        resume = state.partial.get((migration.version, direction))
+        if resume is not None and resume.checksum != migration.checksum:
+            raise HistoryMismatch(f"{migration.path}: changed since its interrupted {direction} "
+                                  f"({resume.steps_done} of {len(plan)} steps done)")
+        done = resume.steps_done if resume else 0
+        row = self._row(migration, direction, False, steps_done=done, returning=True)
+        fetched = self.conn.execute(row).fetchone()
+        assert fetched is not None
+        row_id = fetched[0]
+        for index in range(done, len(plan)):
+            try:
+                with self.conn.transaction() if plan[index].transactional else contextlib.nullcontext():
+                    self._execute(migration, plan[index])
+                    self.conn.execute(self.table.update(row_id, steps_done=index + 1))
+            except MigrationFailed as exc:
+                self.conn.execute(self.table.update(row_id, error=exc.error, duration_ms=_ms(started)))
+                raise
+        self.conn.execute(self.table.update(row_id, success=True, duration_ms=_ms(started)))
+
+    def _execute(self, migration: MigrationFile, step: Step) -> None:
+        for statement in step.statements:
+            try:
+                self.conn.execute(statement.sql.encode())
+            except psycopg.Error as exc:
+                error = exc.diag.message_primary or str(exc).strip()
+                raise MigrationFailed(str(migration.path), statement.line, statement.sql, error) from None
+
+    def _run_python(self, migration: MigrationFile, direction: str, started: float) -> None:
+        try:
+            with self.conn.transaction():
+                function = getattr(migration.load_module(), direction, None)
+                if function is None:
+                    raise MigrationsError(f"{migration.path}: defines no {direction}(conn)")
+                function(self.conn)
+                self.conn.execute(self._row(migration, direction, True, steps_done=1, started=started))
+        except MigrationsError:
+            raise
+        except Exception as exc:
+            line = _line_in(exc, migration)
+            error = f"{type(exc).__name__}: {exc}".strip()
+            self.conn.execute(self._row(migration, direction, False, started=started, error=error))
+            raise MigrationFailed(str(migration.path), line, f"{direction}()", error) from None
+
+    def _row(self, migration: MigrationFile, direction: str, success: bool, *, steps_done: int = 0,
+             started: float | None = None, error: str | None = None, returning: bool = False):
+        return self.table.insert(
+            migration.version, migration.name, migration.checksum, direction, success=success,
+            steps_done=steps_done, duration_ms=None if started is None else _ms(started), error=error,
+            returning=returning,
+        )
+
+
+def _ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def _line_in(exc: BaseException, migration: MigrationFile) -> int | None:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(migration.path)]
+    return frames[-1].lineno if frames else None

@@ -1,0 +1,50 @@
+"""What a run tells the user while it works: a spinner and coloured timings on a terminal, one plain
+line per event when the output is piped or logged."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import TextIO
+
+from rich.console import Console
+from rich.status import Status
+
+
+class Progress:
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.console = Console(file=self.out, highlight=False) if self.out.isatty() else None
+        self._status: Status | None = None
+
+    @contextlib.contextmanager
+    def running(self, text: str) -> Iterator[None]:
+        """A spinner on a terminal while the block runs (nothing when piped)."""
+        if self.console is not None:
+            self._status = self.console.status(f"{text} ...")
+            self._status.start()
+        try:
+            yield
+        finally:
+            self._stop()
+
+    def finished(self, text: str, ms: int | None = None) -> None:
+        self._stop()
+        timing = f" ({ms} ms)" if ms is not None else ""
+        if self.console is not None:
+            self.console.print(f"[green]✓[/] {text}[dim]{timing}[/]")
+        else:
+            print(f"{text}{timing}", file=self.out, flush=True)
+
+    def note(self, text: str) -> None:
+        self._stop()
+        if self.console is not None:
+            self.console.print(f"[yellow]{text}[/]")
+        else:
+            print(text, file=self.out, flush=True)
+
+    def _stop(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None

@@ -1,0 +1,189 @@
+"""The online commands: up, down, stamp, baseline, status, history.
+
+Every changing command first checks the folder against its sum, then takes the run lock, then
+checks the history against the folder (no applied file may have changed or vanished), and only
+then decides what to run, so two concurrent runs never decide from a stale view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+
+from ..config import Settings
+from . import checksum
+from .database import connect, locked_session
+from .errors import HistoryMismatch, MigrationsError, UnknownVersion
+from .execute import Executor
+from .files import MigrationFile, read_folder
+from .history import HistoryTable, Row, State
+from .progress import Progress
+
+BASE = "base"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A migrations folder (checked against its sum) and the history table it is recorded in."""
+
+    settings: Settings
+    files: list[MigrationFile]
+
+    @classmethod
+    def load(cls, settings: Settings) -> Project:
+        files = read_folder(settings.migrations)
+        checksum.verify(settings.migrations, files)
+        return cls(settings, files)
+
+    @property
+    def table(self) -> HistoryTable:
+        return HistoryTable.parse(self.settings.history_table)
+
+    @property
+    def by_version(self) -> dict[int, MigrationFile]:
+        return {f.version: f for f in self.files}
+
+    def version(self, text: str) -> int:
+        """A version named on the command line (`7`, `0007`); it must name a file."""
+        if text.isdigit() and int(text) in self.by_version:
+            return int(text)
+        raise UnknownVersion(f"no migration with version {text!r} in {self.settings.migrations}")
+
+    def session(self, progress: Progress):  # -> ContextManager[psycopg.Connection]
+        return locked_session(self.settings.url, self.table, self.settings.lock_timeout,
+                              lambda: progress.note("waiting for another schemashift run to finish"))
+
+
+@dataclass
+class Status:
+    """How the database's history and the folder compare."""
+
+    state: State
+    pending: list[MigrationFile] = field(default_factory=list)
+    changed: list[MigrationFile] = field(default_factory=list)
+    missing: list[Row] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.pending or self.changed or self.missing or self.state.partial)
+
+
+def compare(project: Project, state: State) -> Status:
+    files = project.by_version
+    return Status(
+        state,
+        pending=[f for f in project.files if f.version not in state.applied],
+        changed=[f for v, f in files.items() if v in state.applied and state.applied[v].checksum != f.checksum],
+        missing=[row for v, row in sorted(state.applied.items()) if v not in files],
+    )
+
+
+def _check_history(project: Project, status: Status, conn: psycopg.Connection, allow_changed: bool) -> None:
+    """Refuse a history that no longer matches the folder; `--allow-changed` records acceptance."""
+    if status.missing:
+        row = status.missing[0]
+        raise HistoryMismatch(f"{project.settings.migrations / row.name}: applied as version "
+                              f"{row.version} but the file is missing")
+    if status.changed and not allow_changed:
+        raise HistoryMismatch(f"{status.changed[0].path}: changed after it was applied "
+                              "(pass --allow-changed to accept the new content once)")
+    for migration in status.changed:
+        conn.execute(project.table.insert(migration.version, migration.name, migration.checksum,
+                                          "accept", success=True))
+
+
+def up(project: Project, to: str | None, allow_changed: bool, progress: Progress) -> int:
+    """Apply pending migrations up to `to` (default: all); return how many ran."""
+    target = project.version(to) if to else None
+    with project.session(progress) as conn:
+        status = compare(project, project.table.state(conn))
+        _check_history(project, status, conn, allow_changed)
+        for version, direction in status.state.partial:
+            if direction == "down":
+                raise MigrationsError(f"{project.by_version[version].path}: its down was interrupted; "
+                                      "finish it with `schemashift down` first")
+        pending = [f for f in status.pending if target is None or f.version <= target]
+        current = status.state.current
+        if pending and current is not None and pending[0].version < current:
+            raise HistoryMismatch(f"{pending[0].path}: pending, but the later version {current} "
+                                  "is already applied")
+        executor = Executor(conn, project.table)
+        for migration in pending:
+            with progress.running(f"applying {migration.name}"):
+                ms = executor.run(migration, "up", status.state)
+            progress.finished(f"applied {migration.name}", ms)
+    if not pending:
+        progress.note("nothing to apply")
+    return len(pending)
+
+
+def down_targets(applied: list[int], project: Project, to: str | None, steps: int | None) -> list[int]:
+    """Versions to revert, newest first: all above `to`, everything for `base`, else `steps` (1)."""
+    newest_first = sorted(applied, reverse=True)
+    if to == BASE:
+        return newest_first
+    if to is not None:
+        floor = project.version(to)
+        return [v for v in newest_first if v > floor]
+    return newest_first[: 1 if steps is None else steps]
+
+
+def down(project: Project, to: str | None, steps: int | None, allow_changed: bool,
+         progress: Progress) -> int:
+    """Revert applied migrations, newest first; return how many ran."""
+    with project.session(progress) as conn:
+        status = compare(project, project.table.state(conn))
+        _check_history(project, status, conn, allow_changed)
+        for version, direction in status.state.partial:
+            if direction == "up":
+                raise MigrationsError(f"{project.by_version[version].path}: its up was interrupted; "
+                                      "finish it with `schemashift up` first")
+        targets = down_targets(list(status.state.applied), project, to, steps)
+        executor = Executor(conn, project.table)
+        for version in targets:
+            migration = project.by_version[version]
+            with progress.running(f"reverting {migration.name}"):
+                ms = executor.run(migration, "down", status.state)
+            progress.finished(f"reverted {migration.name}", ms)
+    if not targets:
+        progress.note("nothing to revert")
+    return len(targets)
+
+
+def stamp(project: Project, to: str, progress: Progress) -> None:
+    """Record the database as being exactly at `to` (or `base`) without running anything."""
+    target = 0 if to == BASE else project.version(to)
+    with project.session(progress) as conn, conn.transaction():
+        state = project.table.state(conn)
+        for migration in project.files:
+            if migration.version <= target and migration.version not in state.applied:
+                conn.execute(project.table.insert(migration.version, migration.name,
+                                                  migration.checksum, "stamp", success=True))
+        for version, row in state.applied.items():
+            if version > target:
+                conn.execute(project.table.insert(version, row.name, row.checksum, "unstamp", success=True))
+    progress.finished(f"stamped at {to}")
+
+
+def baseline(project: Project, to: str, progress: Progress) -> None:
+    """Adopt a database built some other way: record every file up to `to` as applied."""
+    target = project.version(to)
+    with project.session(progress) as conn, conn.transaction():
+        if project.table.rows(conn):
+            raise MigrationsError(f"{project.table} already has history; use `schemashift stamp`")
+        for migration in project.files:
+            if migration.version <= target:
+                conn.execute(project.table.insert(migration.version, migration.name,
+                                                  migration.checksum, "baseline", success=True))
+    progress.finished(f"baselined at {to}")
+
+
+def status(project: Project) -> Status:
+    with connect(project.settings.url) as conn:
+        return compare(project, project.table.state(conn))
+
+
+def history(settings: Settings) -> list[Row]:
+    with connect(settings.url) as conn:
+        return HistoryTable.parse(settings.history_table).rows(conn)

@@ -1,0 +1,138 @@
+"""Fixtures for the versioned side: one embedded PostgreSQL per session, a fresh database per test,
+a migrations folder builder, the CLI run in-process or as a process, and a schema fingerprint."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from schemashift import servers
+from schemashift.cli import cli
+from schemashift.migrations import checksum
+from schemashift.migrations.files import read_folder
+
+HISTORY = "public.schemashift_history"
+
+
+@pytest.fixture(scope="session")
+def server() -> servers.Server:
+    return servers.get_server()
+
+
+@pytest.fixture
+def url(server: servers.Server) -> Iterator[str]:
+    with server.scratch_database() as database_url:
+        yield database_url
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def one_line_error(self) -> str:
+        """Assert the shape every user error has: exit 1, one stderr line, no traceback."""
+        assert self.code == 1, (self.out, self.err)
+        assert "Traceback" not in self.err
+        lines = self.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), self.err
+        return lines[0]
+
+
+class Folder:
+    """A migrations folder written by a test, kept in step with its sum."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        checksum.write(path, [])
+
+    def add(self, name: str, up: str, down: str = "", *, header: str = "") -> Path:
+        body = f"{header}\n-- schemashift:up\n{textwrap.dedent(up).strip()}\n"
+        body += f"-- schemashift:down\n{textwrap.dedent(down).strip()}\n"
+        file = self.path / name
+        file.write_text(body)
+        self.rehash()
+        return file
+
+    def rehash(self) -> None:
+        checksum.write(self.path, read_folder(self.path))
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Folder:
+    return Folder(tmp_path / "migrations")
+
+
+def cli_run(*args: str) -> Result:
+    """The CLI in this process (fast); `spawn` runs it as a real process where that matters."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def shift():
+    """`shift(folder, url, "up", ...)`: the CLI on that folder and database, in this process."""
+
+    def run(folder: Folder, url: str, *args: str, table: str = HISTORY) -> Result:
+        return cli_run(*args, "--url", url, "--migrations", str(folder.path), "--history-table", table)
+
+    return run
+
+
+@pytest.fixture
+def spawn():
+    """`spawn(args...)`: `python -m schemashift ...` as a real process, with a clean environment."""
+
+    def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        clean = {k: v for k, v in os.environ.items()
+                 if k != "DATABASE_URL" and not k.startswith("SCHEMASHIFT_")}
+        return subprocess.Popen([sys.executable, "-m", "schemashift", *args], env={**clean, **(env or {})},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    return start
+
+
+class Database:
+    """Looks at databases of the test server: schema fingerprints, psql, queries."""
+
+    def __init__(self, server: servers.Server) -> None:
+        assert server.bin_dir is not None
+        self.bin_dir = server.bin_dir
+
+    def schema(self, url: str, exclude: str = HISTORY) -> str:
+        """The schema as pg_dump prints it, without the history table and volatile lines.
+
+        Stands in for comparing `schemashift.inspect` models until the inspector exists.
+        """
+        text = servers._run([str(self.bin_dir / "pg_dump"), "--schema-only", "-T", exclude, url], "pg_dump")
+        volatile = ("--", "\\restrict", "\\unrestrict", "SET ", "SELECT pg_catalog.set_config")
+        return "\n".join(line for line in text.splitlines() if line.strip() and not line.startswith(volatile))
+
+    def psql(self, url: str, script: str) -> None:
+        """Run a script the way a DBA would: `psql -v ON_ERROR_STOP=1 -f -`."""
+        proc = subprocess.run(
+            servers._runas_prefix()
+            + [str(self.bin_dir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-", url],
+            input=script, capture_output=True, text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+
+    def query(self, url: str, statement: str) -> list[tuple]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            return conn.execute(statement.encode()).fetchall()
+
+
+@pytest.fixture(scope="session")
+def db(server: servers.Server) -> Database:
+    return Database(server)
