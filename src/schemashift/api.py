@@ -1,21 +1,159 @@
-"""The public Python API (re-exported from `schemashift`): inspect, diff, apply, Migration."""
+"""The public Python API (re-exported from `schemashift`): inspect, diff, apply, Migration.
+
+`Migration` keeps migra's documented interface (`set_safety`, `add_all_changes`, `statements`,
+`sql`, `apply`) so scripts written for migra keep working.
+"""
 
 from __future__ import annotations
 
-from .plan import Plan
+import contextlib
+from collections.abc import Iterator
+
+import psycopg
+
+from . import diff as differ
+from .dialects.postgres.dialect import PostgresDialect
+from .dialects.postgres.inspect import InspectOptions
+from .errors import SchemashiftError, UnsafeChanges
+from .model import Schema
+from .plan import Plan, Statement
+from .sources import open_source
+
+DIALECT = PostgresDialect()
+
+Source = str | psycopg.Connection
 
 
-def inspect(source: str, **options: object):  # -> Schema
-    raise NotImplementedError
+def _options(schemas: list[str] | tuple[str, ...] | str | None, exclude_schemas: list[str] | tuple[str, ...] | str | None,
+             ignore_extension_versions: bool = False) -> InspectOptions:
+    def as_tuple(v: list[str] | tuple[str, ...] | str | None) -> tuple[str, ...]:
+        return (v,) if isinstance(v, str) else tuple(v or ())
+
+    return InspectOptions(as_tuple(schemas), as_tuple(exclude_schemas), ignore_extension_versions)
 
 
-def diff(source: str, target: str, **options: object) -> Plan:
-    raise NotImplementedError
+@contextlib.contextmanager
+def _connected(source: Source, dev_url: str | None, pg_bin: str | None) -> Iterator[psycopg.Connection]:
+    if isinstance(source, psycopg.Connection):
+        yield source
+        return
+    with open_source(source, dev_url=dev_url, pg_bin=pg_bin) as url:
+        try:
+            conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise SchemashiftError(f"cannot connect: {str(exc).strip().splitlines()[0]}") from None
+        with conn:
+            yield conn
 
 
-def apply(plan: Plan, url: str) -> None:
-    raise NotImplementedError
+def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_schemas: list[str] | str | None = None,
+            ignore_extension_versions: bool = False, dev_url: str | None = None, pg_bin: str | None = None) -> Schema:
+    """The schema model of a source: a URL, a `.sql` file or folder, `empty`, or a psycopg connection."""
+    with _connected(source, dev_url, pg_bin) as conn:
+        return DIALECT.inspect(conn, _options(schemas, exclude_schemas, ignore_extension_versions))
+
+
+def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> Plan:
+    """The ordered plan between two inspected schemas (drops included; see `Plan.check_safe`)."""
+    plan = DIALECT.render(differ.diff(source, target, DIALECT), source, target)
+    if not privileges:
+        plan.statements = [s for s in plan.statements if s.kind != "grant"]
+    return plan
+
+
+def diff(source: Source, target: Source, *, schemas: list[str] | str | None = None,
+         exclude_schemas: list[str] | str | None = None, ignore_extension_versions: bool = False,
+         privileges: bool = True, dev_url: str | None = None, pg_bin: str | None = None) -> Plan:
+    """The plan that turns `source` into `target`."""
+    opts = dict(schemas=schemas, exclude_schemas=exclude_schemas, ignore_extension_versions=ignore_extension_versions,
+                dev_url=dev_url, pg_bin=pg_bin)
+    return diff_schemas(inspect(source, **opts), inspect(target, **opts), privileges=privileges)  # type: ignore[arg-type]
+
+
+def apply(plan: Plan | list[Statement], target: Source) -> None:
+    """Run a plan: transactional statements together, each non-transactional one on its own.
+
+    A failure rolls back the transaction it happened in; statements already committed on their own
+    (e.g. `ALTER TYPE … ADD VALUE`) stay, as PostgreSQL gives no way to undo them in a transaction.
+    """
+    statements = plan.statements if isinstance(plan, Plan) else plan
+    with _connected(target, None, None) as conn:
+        conn.execute("SET check_function_bodies = off")  # bodies may name objects created later
+        batch: list[Statement] = []
+        for st in statements:
+            if st.transactional:
+                batch.append(st)
+                continue
+            _run_batch(conn, batch)
+            batch = []
+            _run(conn, st)
+        _run_batch(conn, batch)
+
+
+def _run_batch(conn: psycopg.Connection, batch: list[Statement]) -> None:
+    if not batch:
+        return
+    with conn.transaction():
+        for st in batch:
+            _run(conn, st)
+
+
+def _run(conn: psycopg.Connection, st: Statement) -> None:
+    try:
+        conn.execute(st.sql.encode())  # bytes: sent as-is, no client-side placeholder parsing
+    except psycopg.Error as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SchemashiftError(f"applying `{st.sql.splitlines()[0][:120]}` failed: {message}") from None
 
 
 class Migration:
-    pass
+    """migra's `Migration`: the changes from `x_from` to `x_target`, guarded by a safety switch."""
+
+    def __init__(self, x_from: Source, x_target: Source, schema: str | None = None,
+                 exclude_schema: str | None = None, ignore_extension_versions: bool = False) -> None:
+        self.x_from, self.x_target = x_from, x_target
+        self._options = dict(schemas=schema, exclude_schemas=exclude_schema,
+                             ignore_extension_versions=ignore_extension_versions)
+        self.s_from = inspect(x_from, **self._options)  # type: ignore[arg-type]
+        self.s_target = inspect(x_target, **self._options)  # type: ignore[arg-type]
+        self.safety = True
+        self._statements: list[Statement] = []
+
+    def set_safety(self, safety_on: bool) -> None:
+        self.safety = safety_on
+
+    def add_all_changes(self, privileges: bool = False) -> None:
+        self._statements += diff_schemas(self.s_from, self.s_target, privileges=privileges).statements
+
+    def add_sql(self, statement: str) -> None:
+        self._statements.append(Statement(statement.strip().rstrip(";"), "sql", ("sql",)))
+
+    def add(self, statements: list[Statement]) -> None:
+        self._statements += statements
+
+    def clear(self) -> None:
+        self._statements = []
+
+    @property
+    def plan(self) -> Plan:
+        plan = Plan(list(self._statements))
+        if self.safety:
+            plan.check_safe()
+        return plan
+
+    @property
+    def statements(self) -> list[str]:
+        return [s.sql + ";" for s in self.plan.statements]
+
+    @property
+    def sql(self) -> str:
+        return self.plan.sql
+
+    def apply(self) -> None:
+        """Run the statements on `x_from`, then re-inspect it so the object stays usable."""
+        apply(self.plan, self.x_from)
+        self.s_from = inspect(self.x_from, **self._options)  # type: ignore[arg-type]
+        self.clear()
+
+
+__all__ = ["Migration", "UnsafeChanges", "apply", "diff", "diff_schemas", "inspect"]

@@ -160,7 +160,7 @@ class Index(SchemaObject):
     table: str
     definition: str  # pg_get_indexdef
     clustered: bool = False
-    parent: tuple[str, str] | None = field(default=None, compare=False)  # index it is attached to
+    on_view: bool = field(default=False, compare=False)  # on a materialized view, not a table
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ class View(SchemaObject):
     definition: str
     materialized: bool = False
     options: tuple[str, ...] = ()
-    columns: tuple[str, ...] = ()
+    columns: tuple[tuple[str, str], ...] = ()  # (name, type): CREATE OR REPLACE may only append
     populated: bool = True
     column_comments: tuple[tuple[str, str], ...] = ()
     column_acls: tuple[tuple[str, Acl], ...] = ()

@@ -226,7 +226,7 @@ def _table(r: _Reader, rel: Row, cols: list[Row], identity: dict[tuple[int, int]
 def _view(r: _Reader, rel: Row, cols: list[Row]) -> None:
     view = View(
         rel["schema"], rel["name"], definition=rel["viewdef"], materialized=rel["relkind"] == "m",
-        options=tuple(sorted(rel["reloptions"] or ())), columns=tuple(c["name"] for c in cols),
+        options=tuple(sorted(rel["reloptions"] or ())), columns=tuple((c["name"], c["type"]) for c in cols),
         populated=rel["relispopulated"],
         column_comments=tuple((c["name"], c["comment"]) for c in cols if c["comment"]),
         column_acls=tuple((c["name"], acl(c["acl"])) for c in cols if c["acl"]),
@@ -308,7 +308,7 @@ def _indexes(r: _Reader, rows: list[Row]) -> None:
             r.remember("pg_class", row["oid"], parent_key)
             continue  # attached to an index on the partitioned parent: created with it
         obj = Index(row["schema"], row["name"], table=row["table_name"], definition=row["definition"],
-                    clustered=row["indisclustered"], comment=row["comment"])
+                    clustered=row["indisclustered"], on_view=row["relkind"] == "m", comment=row["comment"])
         _add(r, obj, "pg_class", row["oid"])
 
 

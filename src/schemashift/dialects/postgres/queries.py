@@ -100,7 +100,7 @@ order by n.nspname, c.relname, con.conname
 # Indexes; `constraint_oid` marks those that back a PRIMARY KEY / UNIQUE / EXCLUDE constraint.
 INDEXES = """
 select i.indexrelid as oid, n.nspname as schema, ic.relname as name, tc.relname as table_name,
-    pg_get_indexdef(i.indexrelid) as definition, i.indisclustered,
+    pg_get_indexdef(i.indexrelid) as definition, i.indisclustered, tc.relkind,
     (select k.oid from pg_constraint k where k.conindid = i.indexrelid and k.conrelid = i.indrelid
         and k.contype in ('p', 'u', 'x')) as constraint_oid,
     (select json_build_array(pn.nspname, pc.relname) from pg_inherits h join pg_class pc on pc.oid = h.inhparent

@@ -1,0 +1,110 @@
+"""The PostgreSQL dialect: what can be altered in place, what owns what, and rendering a diff."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import psycopg
+
+from ...diff import Alter, Change, Create, Drop
+from ...model import (
+    Collation,
+    Constraint,
+    DbObject,
+    Domain,
+    EventTrigger,
+    Function,
+    Index,
+    Key,
+    Policy,
+    Publication,
+    RangeType,
+    Rule,
+    Schema,
+    Sequence,
+    Statistics,
+    Table,
+    Trigger,
+    View,
+)
+from ...plan import Plan, Statement, order
+from . import render_code, render_tables, render_types  # noqa: F401  (they register renderers)
+from .inspect import InspectOptions, inspect_connection
+from .render_core import ALTER, CREATE, DROP, Context, lookup
+
+
+def _bare(obj: DbObject) -> DbObject:
+    """The object without what COMMENT / GRANT can change."""
+    return replace(obj, comment=None, acl=frozenset())
+
+
+def _without_not_valid(definition: str) -> str:
+    return definition.removesuffix(" NOT VALID")
+
+
+class PostgresDialect:
+    name = "postgresql"
+
+    def inspect(self, conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
+        return inspect_connection(conn, options)
+
+    def can_alter(self, old: DbObject, new: DbObject) -> bool:
+        """False when PostgreSQL has no ALTER for the difference: drop and create instead."""
+        if isinstance(old, Table) and isinstance(new, Table):
+            return (old.partitioned, old.partition_key) == (new.partitioned, new.partition_key)
+        if isinstance(old, Constraint) and isinstance(new, Constraint):
+            same = old.definition == new.definition
+            validated = old.definition.endswith(" NOT VALID") and _without_not_valid(old.definition) == new.definition
+            return old.type == new.type and (same or validated)
+        if isinstance(old, View) and isinstance(new, View):
+            if old.materialized or new.materialized:
+                return _bare(old) == _bare(new) or (old.materialized == new.materialized
+                                                    and old.definition == new.definition
+                                                    and old.populated == new.populated)
+            return new.columns[: len(old.columns)] == old.columns
+        if isinstance(old, Function) and isinstance(new, Function):
+            same_shape = (old.result, old.argument_names, old.prokind) == (new.result, new.argument_names, new.prokind)
+            return same_shape and (old.prokind != "a" or old.definition == new.definition)
+        if isinstance(old, Domain) and isinstance(new, Domain):
+            return (old.base_type, old.collation) == (new.base_type, new.collation)
+        if isinstance(old, Trigger | Rule):
+            return replace(_bare(old), enabled="O") == replace(_bare(new), enabled="O")  # type: ignore[type-var]
+        if isinstance(old, Policy) and isinstance(new, Policy):
+            return (old.permissive, old.command) == (new.permissive, new.command)
+        if isinstance(old, EventTrigger):
+            return replace(_bare(old), enabled="O") == replace(_bare(new), enabled="O")  # type: ignore[type-var]
+        if isinstance(old, Statistics) and isinstance(new, Statistics):
+            return old.definition == new.definition
+        if isinstance(old, Index | Collation | RangeType | Publication):
+            return _bare(old) == _bare(new)
+        return True
+
+    def owner(self, obj: DbObject) -> Key | None:
+        """The table (or column) whose DROP takes `obj` with it."""
+        if isinstance(obj, Constraint | Trigger | Policy | Rule):
+            return ("table", obj.schema, obj.table)
+        if isinstance(obj, Index):
+            return ("view" if obj.on_view else "table", obj.schema, obj.table)
+        if isinstance(obj, Sequence) and obj.owned_by:
+            return ("column", *obj.owned_by)
+        return None
+
+    def rebuilt_by_column_type_change(self, key: Key) -> bool:
+        """PostgreSQL refuses ALTER COLUMN TYPE under these: drop and recreate them around it."""
+        return key[0] in ("view", "rule", "policy", "trigger")
+
+    def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:
+        ctx = Context(source, target)
+        statements: list[Statement] = []
+        for change in changes:
+            if isinstance(change, Create):
+                statements += lookup(CREATE, change.new, "create")(change.new, ctx)
+            elif isinstance(change, Drop) and change.implied:
+                statements += [replace(s, sql="") for s in lookup(DROP, change.old, "drop")(change.old, ctx)]
+            elif isinstance(change, Drop):
+                statements += lookup(DROP, change.old, "drop")(change.old, ctx)
+            elif isinstance(change, Alter):
+                statements += lookup(ALTER, change.new, "alter")(change.old, change.new, ctx)
+        plan = order(statements)
+        plan.statements = [s for s in plan.statements if s.sql]
+        return plan

@@ -1,0 +1,369 @@
+"""DDL for tables, columns, constraints, indexes and sequences."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ...model import Column, Constraint, IdentityOptions, Index, Sequence, Table
+from ...plan import Statement
+from .render_core import (
+    ALTER,
+    CREATE,
+    DROP,
+    Context,
+    alter,
+    annotate,
+    comment_statements,
+    create,
+    drop,
+    grant_statements,
+    renders,
+    target,
+)
+from .sqltext import ident, qualified
+from .types import lossless_type_change
+
+
+@target.register
+def _(obj: Table) -> str:
+    return f"TABLE {qualified(obj.schema, obj.name)}"
+
+
+@target.register
+def _(obj: Sequence) -> str:
+    return f"SEQUENCE {qualified(obj.schema, obj.name)}"
+
+
+@target.register
+def _(obj: Index) -> str:
+    return f"INDEX {qualified(obj.schema, obj.name)}"
+
+
+@target.register
+def _(obj: Constraint) -> str:
+    return f"CONSTRAINT {ident(obj.name)} ON {qualified(obj.schema, obj.table)}"
+
+
+def _table_name(t: Table) -> str:
+    return qualified(t.schema, t.name)
+
+
+def sequence_options(o: IdentityOptions, with_type: bool = True) -> str:
+    parts = [f"AS {o.data_type}"] if with_type else []
+    parts += [f"INCREMENT BY {o.increment}", f"MINVALUE {o.minvalue}", f"MAXVALUE {o.maxvalue}",
+              f"START WITH {o.start}", f"CACHE {o.cache}", "CYCLE" if o.cycle else "NO CYCLE"]
+    return " ".join(parts)
+
+
+def column_definition(c: Column) -> str:
+    parts = [ident(c.name), c.type]
+    if c.collation:
+        parts.append(f"COLLATE {c.collation}")
+    if c.generated:
+        parts.append(f"GENERATED ALWAYS AS ({c.generated}) {'VIRTUAL' if c.generated_kind == 'v' else 'STORED'}")
+    if c.identity:
+        how = "ALWAYS" if c.identity == "a" else "BY DEFAULT"
+        opts = f" ({sequence_options(c.identity_options, with_type=False)})" if c.identity_options else ""
+        parts.append(f"GENERATED {how} AS IDENTITY{opts}")
+    if c.default is not None:
+        parts.append(f"DEFAULT {c.default}")
+    if c.not_null:
+        parts.append("NOT NULL")
+    return " ".join(parts)
+
+
+def _column_extras(t: Table, old: Column | None, new: Column, ctx: Context) -> list[Statement]:
+    """SET STORAGE, COMMENT and column GRANTs, which CREATE TABLE / ADD COLUMN cannot say."""
+    key = t.column_key(new.name)
+    name = f"{_table_name(t)}.{ident(new.name)}"
+    out: list[Statement] = []
+    if new.storage and (old is None or old.storage != new.storage):
+        storage = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}[new.storage]
+        out.append(alter(f"ALTER TABLE {_table_name(t)} ALTER COLUMN {ident(new.name)} SET STORAGE {storage}",
+                         key, ctx, phase="column"))
+    out += comment_statements(old, new, ctx, name=f"COLUMN {name}")
+    before = old.acl if old is not None else frozenset()
+    out += grant_statements(before, new.acl, f"TABLE {_table_name(t)}", key, ctx, columns=f" ({ident(new.name)})")
+    return out
+
+
+@renders(CREATE, Table)
+def create_table(t: Table, ctx: Context) -> list[Statement]:
+    name = _table_name(t)
+    local = [c for c in t.columns if c.local or not (t.parent or t.inherits)]
+    head = f"CREATE {'UNLOGGED ' if t.unlogged else ''}TABLE {name}"
+    if t.parent:
+        sql = f"{head} PARTITION OF {qualified(*t.parent)} {t.partition_bound}"
+    else:
+        body = ",\n".join(f"    {column_definition(c)}" for c in local)
+        sql = f"{head} (\n{body}\n)" if local else f"{head} ()"
+        if t.inherits:
+            sql += f" INHERITS ({', '.join(qualified(*p) for p in t.inherits)})"
+    if t.partition_key:
+        sql += f" PARTITION BY {t.partition_key}"
+    if t.options:
+        sql += f" WITH ({', '.join(t.options)})"
+    columns = [t.column_key(c.name) for c in t.columns]
+    out = [create(sql, t, ctx, also=columns)]
+    if t.parent:  # a partition's columns come from its parent; say what differs
+        out += _partition_column_changes(t, ctx)
+    out += _table_flags(None, t, ctx)
+    for c in t.columns:
+        out += _column_extras(t, None, c, ctx)
+    out += annotate(None, t, ctx)
+    return out
+
+
+def _partition_column_changes(t: Table, ctx: Context) -> list[Statement]:
+    parent = ctx.target.objects.get(("table", *t.parent))  # type: ignore[misc]
+    out: list[Statement] = []
+    if not isinstance(parent, Table):
+        return out
+    for c in t.columns:
+        inherited = parent.column(c.name)
+        if inherited is not None and inherited != c:
+            out += _alter_column(t, _as_partition_column(inherited, c), c, ctx)
+    return out
+
+
+def _as_partition_column(parent_col: Column, child: Column) -> Column:
+    """What a partition's column is right after PARTITION OF: the parent's, minus its comment/grants."""
+    return replace(parent_col, comment=None, acl=frozenset(), identity="" if not child.identity else parent_col.identity,
+                   identity_options=child.identity_options if child.identity else parent_col.identity_options)
+
+
+@renders(DROP, Table)
+def drop_table(t: Table, ctx: Context) -> list[Statement]:
+    columns = [t.column_key(c.name) for c in t.columns]
+    return [drop(f"DROP TABLE {_table_name(t)}", t, ctx, also=columns)]
+
+
+def _table_flags(old: Table | None, new: Table, ctx: Context) -> list[Statement]:
+    name = _table_name(new)
+    out: list[Statement] = []
+
+    def add(sql: str) -> None:
+        out.append(alter(f"ALTER TABLE {name} {sql}", new.key, ctx, phase="table"))
+
+    before = old or Table(new.schema, new.name, unlogged=new.unlogged, options=new.options)
+    if before.rls != new.rls:
+        add("ENABLE ROW LEVEL SECURITY" if new.rls else "DISABLE ROW LEVEL SECURITY")
+    if before.force_rls != new.force_rls:
+        add("FORCE ROW LEVEL SECURITY" if new.force_rls else "NO FORCE ROW LEVEL SECURITY")
+    if before.replica_identity != new.replica_identity and new.replica_identity in "dfn":
+        add("REPLICA IDENTITY " + {"d": "DEFAULT", "f": "FULL", "n": "NOTHING"}[new.replica_identity])
+    return out
+
+
+@renders(ALTER, Table)
+def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
+    name = _table_name(new)
+    out: list[Statement] = []
+    if old.unlogged != new.unlogged:
+        out.append(alter(f"ALTER TABLE {name} SET {'UNLOGGED' if new.unlogged else 'LOGGED'}", new.key, ctx,
+                         phase="table"))
+    out += _options(old, new, ctx)
+    out += _parents(old, new, ctx)
+    for c in old.columns:
+        if new.column(c.name) is None and c.local:
+            out.append(alter(f"ALTER TABLE {name} DROP COLUMN {ident(c.name)}", new.key, ctx, phase="column",
+                             drops=[old.column_key(c.name)],
+                             releases=ctx.source.dependencies(old.column_key(c.name)),
+                             destructive=True, why=f"drops column {old.name}.{c.name} and its data"))
+    for c in new.columns:
+        before = old.column(c.name)
+        if before is None:
+            if c.local or not (new.parent or new.inherits):
+                key = new.column_key(c.name)
+                out.append(alter(f"ALTER TABLE {name} ADD COLUMN {column_definition(c)}", new.key, ctx,
+                                 phase="column", creates=[key],
+                                 requires=ctx.target.dependencies(key) - {key}))
+            out += _column_extras(new, None, c, ctx)
+        elif before != c:
+            out += _alter_column(new, before, c, ctx)
+    out += _table_flags(old, new, ctx)
+    out += annotate(old, new, ctx)
+    return out
+
+
+def _options(old: Table, new: Table, ctx: Context) -> list[Statement]:
+    old_opts = dict(o.split("=", 1) for o in old.options)
+    new_opts = dict(o.split("=", 1) for o in new.options)
+    out: list[Statement] = []
+    changed = [f"{k}={v}" for k, v in new_opts.items() if old_opts.get(k) != v]
+    removed = [k for k in old_opts if k not in new_opts]
+    if removed:
+        out.append(alter(f"ALTER TABLE {_table_name(new)} RESET ({', '.join(removed)})", new.key, ctx, phase="table"))
+    if changed:
+        out.append(alter(f"ALTER TABLE {_table_name(new)} SET ({', '.join(changed)})", new.key, ctx, phase="table"))
+    return out
+
+
+def _parents(old: Table, new: Table, ctx: Context) -> list[Statement]:
+    name = _table_name(new)
+    out: list[Statement] = []
+    if (old.parent, old.partition_bound) != (new.parent, new.partition_bound):
+        if old.parent:
+            out.append(alter(f"ALTER TABLE {qualified(*old.parent)} DETACH PARTITION {name}", new.key, ctx,
+                             phase="table", releases=[("table", *old.parent)]))
+        if new.parent:
+            out.append(alter(f"ALTER TABLE {qualified(*new.parent)} ATTACH PARTITION {name} {new.partition_bound}",
+                             new.key, ctx, phase="table", requires=[("table", *new.parent)]))
+    for p in old.inherits:
+        if p not in new.inherits:
+            out.append(alter(f"ALTER TABLE {name} NO INHERIT {qualified(*p)}", new.key, ctx, phase="table",
+                             releases=[("table", *p)]))
+    for p in new.inherits:
+        if p not in old.inherits:
+            out.append(alter(f"ALTER TABLE {name} INHERIT {qualified(*p)}", new.key, ctx, phase="table",
+                             requires=[("table", *p)]))
+    return out
+
+
+def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Statement]:
+    """ALTER COLUMN steps in the order PostgreSQL accepts them."""
+    key = t.column_key(new.name)
+    table, col = _table_name(t), ident(new.name)
+    prefix = f"ALTER TABLE {table} ALTER COLUMN {col}"
+    old_deps, new_deps = ctx.source.dependencies(key), ctx.target.dependencies(key)
+    out: list[Statement] = []
+
+    def add(sql: str, **kw: object) -> None:
+        out.append(alter(sql, key, ctx, phase="column", **kw))  # type: ignore[arg-type]
+
+    if old.generated != new.generated or old.generated_kind != new.generated_kind:
+        if old.generated and new.generated and old.generated_kind == new.generated_kind and ctx.server_version >= 170000:
+            add(f"{prefix} SET EXPRESSION AS ({new.generated})", requires=new_deps, releases=old_deps)
+        elif old.generated and not new.generated and old.generated_kind == "s":
+            add(f"{prefix} DROP EXPRESSION", releases=old_deps)
+            old = replace(old, generated=None, generated_kind="")
+        else:  # no ALTER for this: drop the column and add it again
+            add(f"ALTER TABLE {table} DROP COLUMN {col}", releases=old_deps, drops=[key], destructive=True,
+                why=f"recreates column {t.name}.{new.name}; its data is lost")
+            add(f"ALTER TABLE {table} ADD COLUMN {column_definition(new)}", creates=[key], requires=new_deps)
+            return out + _column_extras(t, None, new, ctx)
+    retype = (old.type, old.collation) != (new.type, new.collation)
+    drop_default = old.default is not None and (retype or new.default is None or old.identity != new.identity)
+    if drop_default and (old.default != new.default or retype):
+        add(f"{prefix} DROP DEFAULT", releases=old_deps)
+    if old.identity and not new.identity:
+        add(f"{prefix} DROP IDENTITY")
+    if retype:
+        collate = f" COLLATE {new.collation}" if new.collation else ""
+        lossless = lossless_type_change(old.type, new.type)
+        add(f"{prefix} TYPE {new.type}{collate} USING {col}::{new.type}", requires=new_deps, releases=old_deps,
+            destructive=not lossless, why=f"changes {t.name}.{new.name} from {old.type} to {new.type}, which may lose data")
+    if new.not_null and not old.not_null:
+        add(f"{prefix} SET NOT NULL")
+    if new.default is not None and (new.default != old.default or drop_default):
+        add(f"{prefix} SET DEFAULT {new.default}", requires=new_deps, releases=old_deps)
+    if new.identity and not old.identity:
+        how = "ALWAYS" if new.identity == "a" else "BY DEFAULT"
+        opts = f" ({sequence_options(new.identity_options, with_type=False)})" if new.identity_options else ""
+        add(f"{prefix} ADD GENERATED {how} AS IDENTITY{opts}")
+    elif new.identity and old.identity:
+        if new.identity != old.identity:
+            add(f"{prefix} SET GENERATED {'ALWAYS' if new.identity == 'a' else 'BY DEFAULT'}")
+        if new.identity_options and new.identity_options != old.identity_options:
+            add(f"{prefix} {_identity_option_changes(old.identity_options, new.identity_options)}")
+    if old.not_null and not new.not_null:
+        add(f"{prefix} DROP NOT NULL")
+    return out + _column_extras(t, old, new, ctx)
+
+
+def _identity_option_changes(old: IdentityOptions | None, new: IdentityOptions) -> str:
+    opts = sequence_options(new, with_type=False)
+    return " ".join("SET " + part for part in re.split(r" (?=INCREMENT|MINVALUE|MAXVALUE|START|CACHE|NO CYCLE|CYCLE)", opts)
+                    if part)
+
+
+# Constraints -------------------------------------------------------------------------------------
+
+
+@renders(CREATE, Constraint)
+def create_constraint(c: Constraint, ctx: Context) -> list[Statement]:
+    sql = f"ALTER TABLE {qualified(c.schema, c.table)} ADD CONSTRAINT {ident(c.name)} {c.definition}"
+    return [create(sql, c, ctx, phase="foreign_key" if c.type == "f" else "constraint")] + annotate(None, c, ctx)
+
+
+@renders(DROP, Constraint)
+def drop_constraint(c: Constraint, ctx: Context) -> list[Statement]:
+    sql = f"ALTER TABLE {qualified(c.schema, c.table)} DROP CONSTRAINT {ident(c.name)}"
+    return [drop(sql, c, ctx, destructive=False)]
+
+
+@renders(ALTER, Constraint)
+def alter_constraint(old: Constraint, new: Constraint, ctx: Context) -> list[Statement]:
+    out: list[Statement] = []
+    if old.definition != new.definition:  # only NOT VALID → valid reaches here (see can_alter)
+        sql = f"ALTER TABLE {qualified(new.schema, new.table)} VALIDATE CONSTRAINT {ident(new.name)}"
+        out.append(alter(sql, new.key, ctx, phase="constraint"))
+    return out + annotate(old, new, ctx)
+
+
+# Indexes -----------------------------------------------------------------------------------------
+
+
+@renders(CREATE, Index)
+def create_index(i: Index, ctx: Context) -> list[Statement]:
+    table = ctx.target.objects.get(("table", i.schema, i.table))
+    sql = i.definition
+    if isinstance(table, Table) and table.partitioned:
+        sql = sql.replace(" ON ONLY ", " ON ", 1)  # build it on every partition too
+    out = [create(sql, i, ctx)]
+    if i.clustered:
+        out.append(alter(f"ALTER TABLE {qualified(i.schema, i.table)} CLUSTER ON {ident(i.name)}", i.key, ctx,
+                         phase="index"))
+    return out + annotate(None, i, ctx)
+
+
+@renders(DROP, Index)
+def drop_index(i: Index, ctx: Context) -> list[Statement]:
+    return [drop(f"DROP INDEX {qualified(i.schema, i.name)}", i, ctx, destructive=False)]
+
+
+@renders(ALTER, Index)
+def alter_index(old: Index, new: Index, ctx: Context) -> list[Statement]:
+    out: list[Statement] = []
+    if old.clustered != new.clustered:
+        table = qualified(new.schema, new.table)
+        sql = f"ALTER TABLE {table} CLUSTER ON {ident(new.name)}" if new.clustered else f"ALTER TABLE {table} SET WITHOUT CLUSTER"
+        out.append(alter(sql, new.key, ctx, phase="index"))
+    return out + annotate(old, new, ctx)
+
+
+# Sequences ---------------------------------------------------------------------------------------
+
+
+def _owned_by(s: Sequence, ctx: Context, old: Sequence | None) -> list[Statement]:
+    if old is not None and old.owned_by == s.owned_by:
+        return []
+    owner = f"{qualified(s.owned_by[0], s.owned_by[1])}.{ident(s.owned_by[2])}" if s.owned_by else "NONE"
+    requires = [("column", *s.owned_by)] if s.owned_by else []
+    releases = [("column", *old.owned_by)] if old is not None and old.owned_by else []
+    return [alter(f"ALTER SEQUENCE {qualified(s.schema, s.name)} OWNED BY {owner}", s.key, ctx, phase="owned_by",
+                  requires=requires, releases=releases)]
+
+
+@renders(CREATE, Sequence)
+def create_sequence(s: Sequence, ctx: Context) -> list[Statement]:
+    sql = f"CREATE {'UNLOGGED ' if s.unlogged else ''}SEQUENCE {qualified(s.schema, s.name)} {sequence_options(s.options)}"
+    return [create(sql, s, ctx)] + _owned_by(s, ctx, None) + annotate(None, s, ctx)
+
+
+@renders(DROP, Sequence)
+def drop_sequence(s: Sequence, ctx: Context) -> list[Statement]:
+    return [drop(f"DROP SEQUENCE {qualified(s.schema, s.name)}", s, ctx)]
+
+
+@renders(ALTER, Sequence)
+def alter_sequence(old: Sequence, new: Sequence, ctx: Context) -> list[Statement]:
+    name = qualified(new.schema, new.name)
+    out: list[Statement] = []
+    if old.options != new.options:
+        out.append(alter(f"ALTER SEQUENCE {name} {sequence_options(new.options)}", new.key, ctx, phase="sequence"))
+    if old.unlogged != new.unlogged:
+        out.append(alter(f"ALTER SEQUENCE {name} SET {'UNLOGGED' if new.unlogged else 'LOGGED'}", new.key, ctx,
+                         phase="sequence"))
+    return out + _owned_by(new, ctx, old) + annotate(old, new, ctx)

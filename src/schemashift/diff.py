@@ -1,0 +1,144 @@
+"""Schema × Schema → Changes: one walk over object keys, written once for every dialect.
+
+An object only in the source is dropped, only in the target created; present in both but different,
+it is altered in place when the dialect can (`Dialect.can_alter`) and replaced (drop + create)
+otherwise. Replacing an object replaces, with it, everything that depends on it in the source
+(a view over a function that changes its result type); a column whose type changes does the same
+for the views, rules, policies and triggers that read it, which PostgreSQL cannot carry over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .model import Column, DbObject, Key, Schema, Table
+
+
+@dataclass(frozen=True)
+class Create:
+    new: DbObject
+
+    def reverse(self) -> Drop:
+        return Drop(self.new)
+
+
+@dataclass(frozen=True)
+class Drop:
+    old: DbObject
+    implied: bool = False  # dropped by PostgreSQL along with its owner: no statement of its own
+
+    def reverse(self) -> Create:
+        return Create(self.old)
+
+
+@dataclass(frozen=True)
+class Alter:
+    old: DbObject
+    new: DbObject
+
+    def reverse(self) -> Alter:
+        return Alter(self.new, self.old)
+
+
+Change = Create | Drop | Alter
+
+
+class Dialect(Protocol):
+    """What the shared walk asks of a dialect."""
+
+    def can_alter(self, old: DbObject, new: DbObject) -> bool: ...
+
+    def owner(self, obj: DbObject) -> Key | None: ...
+
+    def rebuilt_by_column_type_change(self, key: Key) -> bool: ...
+
+
+@dataclass
+class _Walk:
+    source: Schema
+    target: Schema
+    dialect: Dialect
+    replaced: set[Key] = field(default_factory=set)
+    dropped: set[Key] = field(default_factory=set)
+
+
+def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
+    """The changes that turn `source` into `target`, in key order (the planner orders them)."""
+    walk = _Walk(source, target, dialect)
+    altered: dict[Key, Change] = {}
+    for key in sorted(source.objects.keys() | target.objects.keys()):
+        old, new = source.objects.get(key), target.objects.get(key)
+        if old == new:
+            continue
+        if old is None:
+            altered[key] = Create(new)  # type: ignore[arg-type]
+        elif new is None:
+            walk.dropped.add(key)
+        elif type(old) is type(new) and dialect.can_alter(old, new):
+            altered[key] = Alter(old, new)
+        else:
+            walk.replaced.add(key)
+    _cascade(walk, altered)
+    gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
+    changes: list[Change] = []
+    for key in sorted(walk.dropped | walk.replaced):
+        old = source.objects[key]
+        changes.append(Drop(old, implied=_goes_with(dialect.owner(old), gone)))
+    for key in sorted(walk.replaced):
+        changes.append(Create(target.objects[key]))
+    changes.extend(altered[k] for k in sorted(altered) if k not in walk.replaced)
+    return changes
+
+
+def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
+    """Replace whatever depends on a replaced object, or on a column whose type changes."""
+    dependents = walk.source.dependents()
+    pending = list(walk.replaced) + list(_retyped_columns(walk, altered))
+    seen: set[Key] = set()
+    while pending:
+        key = pending.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        retyped_column = key[0] == "column"
+        for dep in dependents.get(key, ()):
+            if dep[0] == "column" or dep in walk.replaced or dep in walk.dropped:
+                continue
+            if retyped_column and not walk.dialect.rebuilt_by_column_type_change(dep):
+                continue
+            if dep in walk.target.objects:
+                walk.replaced.add(dep)
+                altered.pop(dep, None)
+            else:
+                walk.dropped.add(dep)
+            pending.append(dep)
+
+
+def _goes_with(owner: Key | None, gone: set[Key]) -> bool:
+    """Whether PostgreSQL drops an object by itself when its owner (table or column) goes."""
+    if owner is None:
+        return False
+    return owner in gone or (owner[0] == "column" and ("table", *owner[1:3]) in gone)
+
+
+def _dropped_columns(altered: dict[Key, Change]) -> Iterator[Key]:
+    for change in altered.values():
+        if isinstance(change, Alter) and isinstance(change.old, Table) and isinstance(change.new, Table):
+            for col in change.old.columns:
+                if change.new.column(col.name) is None:
+                    yield change.old.column_key(col.name)
+
+
+def _retyped_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
+    for change in altered.values():
+        if isinstance(change, Alter) and isinstance(change.old, Table) and isinstance(change.new, Table):
+            for old_col in change.old.columns:
+                new_col = change.new.column(old_col.name)
+                if new_col is not None and _type_changes(old_col, new_col):
+                    yield change.old.column_key(old_col.name)
+
+
+def _type_changes(old: Column, new: Column) -> bool:
+    return (old.type, old.collation) != (new.type, new.collation)
