@@ -1,14 +1,139 @@
-"""Click wiring: parse arguments, call the API, print. No logic of its own."""
+"""Click wiring: parse arguments, call the API, print. No logic of its own.
+
+Exit codes follow migra: 0 no differences, 2 differences printed, 3 destructive statements refused
+because `--unsafe` was not given, 1 any error. Click exits 2 on a usage error, which here would read
+as "differences", so `SchemashiftGroup.main` maps every outcome to our codes and every error to one
+line on stderr (`schemashift: ...`, passwords redacted); `--traceback` adds the Python traceback.
+"""
 
 from __future__ import annotations
 
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import click
 
+from . import api
+from .errors import EXIT_DIFFERENCES, EXIT_ERROR, SchemashiftError, redact
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+TRACEBACK_FLAG = "--traceback"
+
+
+class SchemashiftGroup(click.Group):
+    """The command group whose `main` turns every outcome into an exit code and at most one stderr line."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> int:
+        argv = list(sys.argv[1:] if args is None else args)
+        # The flag is read from the raw arguments: the traceback is wanted even when parsing is what failed.
+        code = _exit_code(
+            lambda: super(SchemashiftGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra),
+            show_traceback=TRACEBACK_FLAG in argv,
+        )
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _exit_code(run: Callable[[], Any], *, show_traceback: bool) -> int:
+    try:
+        result = run()
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help())
+        return 0
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        return _fail(exc.format_message() + hint)
+    except click.ClickException as exc:
+        return _fail(exc.format_message())
+    except click.Abort:
+        return _fail("aborted")
+    except SchemashiftError as exc:
+        if show_traceback:
+            traceback.print_exc()
+        return _fail(str(exc), exc.exit_code)
+    except Exception as exc:
+        what = f"internal error: {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
+        if show_traceback:
+            traceback.print_exc()
+            return _fail(what)
+        return _fail(f"{what} (rerun with {TRACEBACK_FLAG})")
+    return result if isinstance(result, int) else 0
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> int:
+    click.echo(f"schemashift: {redact(' '.join(message.split()))}", err=True)
+    return code
+
+
+traceback_option = click.option(
+    TRACEBACK_FLAG, is_flag=True, expose_value=False, help="Show the full Python traceback of an error."
+)
+
+
+@click.group(cls=SchemashiftGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="schemashift")
+@traceback_option
 def cli() -> None:
-    """Change database schemas safely."""
+    """Change database schemas safely.
+
+    \b
+    Exit codes: 0 no differences, 2 differences printed,
+    3 destructive changes refused without --unsafe, 1 error.
+    """
+
+
+@cli.command("diff")
+@click.argument("source")
+@click.argument("target")
+@click.option("--unsafe", is_flag=True, help="Allow destructive statements (drops, data-losing type changes).")
+@click.option("--schema", "schemas", multiple=True, metavar="NAME", help="Compare only this schema (repeatable).")
+@click.option("--exclude-schema", "exclude_schemas", multiple=True, metavar="NAME", help="Leave this schema out (repeatable).")
+@click.option("--dev-url", metavar="URL", help="Server for scratch databases [env: SCHEMASHIFT_DEV_URL].")
+@click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server [env: SCHEMASHIFT_PG_BIN].")
+@click.option("--format", "output_format", type=click.Choice(["sql", "json"]), default="sql", show_default=True)
+@traceback_option
+def diff_command(
+    source: str,
+    target: str,
+    unsafe: bool,
+    schemas: tuple[str, ...],
+    exclude_schemas: tuple[str, ...],
+    dev_url: str | None,
+    pg_bin: str | None,
+    output_format: str,
+) -> int:
+    """Print the SQL that turns SOURCE into TARGET.
+
+    SOURCE and TARGET are each a postgresql:// URL, a .sql file, a folder of .sql files (loaded in
+    name order) or 'empty'. Files are loaded into scratch databases on a throwaway server (embedded
+    PostgreSQL unless --dev-url or --pg-bin says otherwise); URLs are only read.
+
+    Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given.
+    """
+    plan = api.diff(
+        source,
+        target,
+        schemas=list(schemas) or None,
+        exclude_schemas=list(exclude_schemas) or None,
+        dev_url=dev_url,
+        pg_bin=pg_bin,
+    )
+    if not unsafe:
+        plan.check_safe()
+    if output_format == "json":
+        click.echo(plan.to_json())
+    elif plan:
+        click.echo(plan.sql.rstrip("\n"))
+    return EXIT_DIFFERENCES if plan else 0
 
 
 from .migrations.commands import COMMANDS  # noqa: E402
