@@ -45,7 +45,7 @@ class Result:
         assert self.code == 1, (self.out, self.err)
         assert "Traceback" not in self.err
         lines = self.err.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), self.err
+        assert len(lines) == 1 and lines[0].startswith("schemashift: "), self.err
         return lines[0]
 
 
@@ -70,8 +70,14 @@ class Folder:
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Folder:
-    return Folder(tmp_path / "migrations")
+def make_folder(tmp_path: Path):
+    """`make_folder(name)`: another empty migrations folder with its sum."""
+    return lambda name: Folder(tmp_path / name)
+
+
+@pytest.fixture
+def folder(make_folder) -> Folder:
+    return make_folder("migrations")
 
 
 def cli_run(*args: str) -> Result:
@@ -130,7 +136,8 @@ class Database:
 
     def query(self, url: str, statement: str) -> list[tuple]:
         with psycopg.connect(url, autocommit=True) as conn:
-            return conn.execute(statement.encode()).fetchall()
+            cursor = conn.execute(statement.encode())
+            return cursor.fetchall() if cursor.description else []
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,12 @@
 """Click wiring for the versioned side: parse options, build `Settings`, call the runner, print.
 
-Every command turns a `SchemashiftError` (and a database error that escaped the runner) into one
-line on stderr and exit code 1; no traceback reaches the user.
+A database or file error that escaped the runner becomes a `SchemashiftError`, which the root group
+(cli.py) prints as one line on stderr with exit code 1; no traceback reaches the user.
 """
 
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import click
 import psycopg
 
 from ..config import Settings, find_config, load_settings
-from ..errors import EXIT_ERROR, SchemashiftError, redact
+from ..errors import EXIT_ERROR, SchemashiftError
 from . import checksum, offline, runner
 from .files import read_folder, write_new
 from .progress import Progress
@@ -33,21 +32,14 @@ def _command(func: Callable[..., None]) -> click.Command:
     @functools.wraps(func)
     def wrapper(url: str | None, migrations: Path | None, history_table: str | None,
                 lock_timeout: float | None, **kwargs: Any) -> None:
+        settings = load_settings(dict(url=url, migrations=migrations, history_table=history_table,
+                                      lock_timeout=lock_timeout))
         try:
-            settings = load_settings(dict(url=url, migrations=migrations, history_table=history_table,
-                                          lock_timeout=lock_timeout))
             func(settings, **kwargs)
-        except SchemashiftError as exc:
-            _fail(str(exc))
         except (psycopg.Error, OSError) as exc:
-            _fail(redact(" ".join(str(exc).split())) or type(exc).__name__)
+            raise SchemashiftError(str(exc) or type(exc).__name__) from None
 
     return click.command(name=func.__name__.rstrip("_"))(wrapper)
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
 
 
 @_command
@@ -131,7 +123,7 @@ def status(settings: Settings) -> None:
     for (_, direction), row in sorted(result.state.partial.items()):
         click.echo(f"partial: {row.name} {direction} stopped after {row.steps_done} step(s): {row.error or 'interrupted'}")
     if not result.ok:
-        sys.exit(EXIT_ERROR)
+        raise click.exceptions.Exit(EXIT_ERROR)
 
 
 @_command
