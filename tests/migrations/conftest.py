@@ -15,12 +15,13 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
+import schemashift
 from schemashift import servers
 from schemashift.cli import cli
 from schemashift.migrations import checksum
 from schemashift.migrations.files import read_folder
 
-HISTORY = "public.schemashift_history"
+HISTORY = "schemashift.history"  # in a schema of its own, which schema comparisons leave out
 
 
 @pytest.fixture(scope="session")
@@ -116,14 +117,9 @@ class Database:
         assert server.bin_dir is not None
         self.bin_dir = server.bin_dir
 
-    def schema(self, url: str, exclude: str = HISTORY) -> str:
-        """The schema as pg_dump prints it, without the history table and volatile lines.
-
-        Stands in for comparing `schemashift.inspect` models until the inspector exists.
-        """
-        text = servers._run([str(self.bin_dir / "pg_dump"), "--schema-only", "-T", exclude, url], "pg_dump")
-        volatile = ("--", "\\restrict", "\\unrestrict", "SET ", "SELECT pg_catalog.set_config")
-        return "\n".join(line for line in text.splitlines() if line.strip() and not line.startswith(volatile))
+    def schema(self, url: str, history_schema: str = "schemashift") -> object:
+        """The database's schema model by inspection, leaving out the schema of the history table."""
+        return schemashift.inspect(url, exclude_schemas=[history_schema])
 
     def psql(self, url: str, script: str) -> None:
         """Run a script the way a DBA would: `psql -v ON_ERROR_STOP=1 -f -`."""

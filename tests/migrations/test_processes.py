@@ -74,13 +74,13 @@ def test_kill_9_mid_migration_then_up_finishes_once(folder, url, spawn, shift, d
     _set(db, url, "knob.three", None)
 
     started = time.monotonic()
-    result = shift(folder, url, "up", "--lock-timeout", "20")
+    result = shift(folder, url, "up", "--lock-timeout", "20", table="public.schemashift_history")
     assert result.code == 0, result.err
     print(f"up after two kill -9: {time.monotonic() - started:.2f}s")
     assert sorted(db.query(url, "SELECT x FROM t")) == [(2,), (31,), (32,)]
     assert db.query(url, "SELECT version, success, steps_done FROM schemashift_history ORDER BY id") == [
         (1, True, 1), (2, True, 1), (3, False, 1), (3, True, 3), (4, True, 1)]
-    assert shift(folder, url, "status").code == 0
+    assert shift(folder, url, "status", table="public.schemashift_history").code == 0
 
 
 def test_bad_input_is_one_line_without_traceback(make_folder, url, spawn, shift):

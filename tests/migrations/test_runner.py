@@ -29,7 +29,7 @@ def _thirty(folder) -> None:
         folder.add(f"{k:04d}_step_{k}.sql", up.format(**names), down.format(**names))
 
 
-def _applied(db, url, table="public.schemashift_history") -> list[int]:
+def _applied(db, url, table="schemashift.history") -> list[int]:
     return [v for (v,) in db.query(url, f"SELECT version FROM {table} WHERE success ORDER BY id")]
 
 
@@ -49,7 +49,7 @@ def test_failure_on_third_statement_changes_nothing(folder, url, shift, db):
 
     assert f"{bad}:6: INSERT INTO missing VALUES (1): relation \"missing\" does not exist" in message
     assert db.schema(url) == before
-    rows = db.query(url, "SELECT version, success, error FROM schemashift_history ORDER BY id")
+    rows = db.query(url, "SELECT version, success, error FROM schemashift.history ORDER BY id")
     assert rows == [(1, True, None), (2, False, 'relation "missing" does not exist')]
     status = shift(folder, url, "status")
     assert status.code == 1 and "pending: 0002_bad.sql" in status.out
@@ -101,9 +101,10 @@ def test_thirty_up_down_and_offline_sql(folder, url, server, shift, db):
 
     assert shift(folder, url, "up").code == 0
     applied = db.schema(url)
+    assert applied != empty
     assert shift(folder, url, "down", "--to", "base").code == 0
     assert db.schema(url) == empty
-    assert db.query(url, "SELECT count(*) FROM schemashift_history WHERE action = 'down'") == [(30,)]
+    assert db.query(url, "SELECT count(*) FROM schemashift.history WHERE action = 'down'") == [(30,)]
 
     script = shift(folder, url, "up", "--sql")
     assert script.code == 0
@@ -145,7 +146,7 @@ def test_stamp_and_baseline_record_without_running(folder, url, shift, db):
         "pending: 0002_t2.sql", "pending: 0003_t3.sql"]
     assert shift(folder, url, "stamp", "3").code == 0
     assert shift(folder, url, "status").code == 0
-    actions = db.query(url, "SELECT action, version FROM schemashift_history ORDER BY id")
+    actions = db.query(url, "SELECT action, version FROM schemashift.history ORDER BY id")
     assert actions == [("baseline", 1), ("baseline", 2), ("up", 3), ("unstamp", 2), ("unstamp", 3),
                        ("stamp", 2), ("stamp", 3)]
 
