@@ -1,0 +1,65 @@
+"""Session-wide servers for the tests: embedded PostgreSQL 18 and Debian's PostgreSQL 15.
+
+`pg18` / `pg15` are `oracle.Cluster`s on the process's shared `schemashift.servers` servers, with the
+corpus's roles and templates created once. PostgreSQL 15 is skipped when its binaries are absent,
+except under CI (`CI=true`), where that is an error: CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpus  # noqa: E402
+import oracle  # noqa: E402
+
+oracle.prefer_tmpfs()  # before any server starts: scratch databases are ~20x cheaper on tmpfs
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "xdist_group(name): run these tests in one pytest-xdist worker")
+
+
+@pytest.fixture(scope="session")
+def pg18() -> Iterator[oracle.Cluster]:
+    from schemashift.servers import get_server
+
+    cluster = corpus.prepare_cluster(get_server())
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="session")
+def pg15_or_none() -> Iterator[oracle.Cluster | None]:
+    """PostgreSQL 15 if installed; None outside CI when it is not; an error in CI when it is not."""
+    if not (Path(corpus.PG15_BIN) / "postgres").exists():
+        if IN_CI:
+            pytest.fail(f"CI=true but PostgreSQL 15 is not installed in {corpus.PG15_BIN}")
+        yield None
+        return
+    from schemashift.servers import get_server
+
+    cluster = corpus.prepare_cluster(get_server(pg_bin=corpus.PG15_BIN))
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="session")
+def pg15(pg15_or_none: oracle.Cluster | None) -> oracle.Cluster:
+    if pg15_or_none is None:
+        pytest.skip(f"PostgreSQL 15 is not installed in {corpus.PG15_BIN} (CI installs it)")
+    return pg15_or_none
+
+
+@pytest.fixture(params=["pg18", "pg15"])
+def any_pg(request: pytest.FixtureRequest) -> oracle.Cluster:
+    """Each server in turn."""
+    return request.getfixturevalue(request.param)
