@@ -54,6 +54,8 @@ class Dialect(Protocol):
 
     def rebuilt_by_column_type_change(self, key: Key) -> bool: ...
 
+    def retypes_columns(self, old: DbObject, new: DbObject) -> bool: ...
+
 
 @dataclass
 class _Walk:
@@ -93,27 +95,42 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
 
 
 def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
-    """Replace whatever depends on a replaced object, or on a column whose type changes."""
+    """Replace whatever depends on a replaced object, or on a column whose type changes.
+
+    A dropped object's dependents that look unchanged read a namesake in the target (a table
+    replaced by a view of the same name): they are rebuilt too. Those that changed say so
+    themselves, and their own change stops reading the dropped object.
+    """
     dependents = walk.source.dependents()
-    pending = list(walk.replaced) + list(_retyped_columns(walk, altered))
-    seen: set[Key] = set()
+    pending: list[tuple[Key, str]] = [(k, "replaced") for k in walk.replaced]
+    pending += [(k, "retyped") for k in _retyped_columns(walk, altered)]
+    for key in walk.dropped:
+        pending.append((key, "dropped"))
+        pending += [(k, "dropped") for k in _column_keys(walk.source.objects[key])]
+    seen: set[tuple[Key, str]] = set()
     while pending:
-        key = pending.pop()
-        if key in seen:
+        key, why = item = pending.pop()
+        if item in seen:
             continue
-        seen.add(key)
-        retyped_column = key[0] == "column"
+        seen.add(item)
         for dep in dependents.get(key, ()):
             if dep[0] == "column" or dep in walk.replaced or dep in walk.dropped:
                 continue
-            if retyped_column and not walk.dialect.rebuilt_by_column_type_change(dep):
+            if why == "retyped" and not walk.dialect.rebuilt_by_column_type_change(dep):
+                continue
+            if why == "dropped" and dep in altered:
                 continue
             if dep in walk.target.objects:
                 walk.replaced.add(dep)
                 altered.pop(dep, None)
             else:
                 walk.dropped.add(dep)
-            pending.append(dep)
+            pending.append((dep, "replaced"))
+            pending += [(k, "replaced") for k in _column_keys(walk.source.objects[dep])]
+
+
+def _column_keys(obj: DbObject) -> list[Key]:
+    return [obj.column_key(c.name) for c in obj.columns] if isinstance(obj, Table) else []
 
 
 def _goes_with(owner: Key | None, gone: set[Key]) -> bool:
@@ -132,7 +149,10 @@ def _dropped_columns(altered: dict[Key, Change]) -> Iterator[Key]:
 
 
 def _retyped_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
+    dependents = walk.source.dependents()
     for change in altered.values():
+        if isinstance(change, Alter) and walk.dialect.retypes_columns(change.old, change.new):
+            yield from (k for k in dependents.get(change.old.key, ()) if k[0] == "column")
         if isinstance(change, Alter) and isinstance(change.old, Table) and isinstance(change.new, Table):
             for old_col in change.old.columns:
                 new_col = change.new.column(old_col.name)

@@ -12,6 +12,7 @@ from ...model import (
     Constraint,
     DbObject,
     Domain,
+    EnumType,
     EventTrigger,
     Function,
     Index,
@@ -31,6 +32,7 @@ from ...plan import Plan, Statement, order
 from . import render_code, render_tables, render_types  # noqa: F401  (they register renderers)
 from .inspect import InspectOptions, inspect_connection
 from .render_core import ALTER, CREATE, DROP, Context, lookup
+from .render_types import enum_is_extended
 
 
 def _bare(obj: DbObject) -> DbObject:
@@ -92,6 +94,10 @@ class PostgresDialect:
     def rebuilt_by_column_type_change(self, key: Key) -> bool:
         """PostgreSQL refuses ALTER COLUMN TYPE under these: drop and recreate them around it."""
         return key[0] in ("view", "rule", "policy", "trigger")
+
+    def retypes_columns(self, old: DbObject, new: DbObject) -> bool:
+        """An enum losing or reordering labels is rebuilt, which retypes every column of it."""
+        return isinstance(old, EnumType) and isinstance(new, EnumType) and not enum_is_extended(old, new)
 
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:
         ctx = Context(source, target)

@@ -234,6 +234,7 @@ def _view(r: _Reader, rel: Row, cols: list[Row]) -> None:
     )
     _add(r, view, "pg_class", rel["oid"])
     r.remember("pg_type", rel["reltype"], view.key)
+    r.remember("pg_rewrite", rel["view_rule"], view.key)  # what the view reads hangs off this rule
 
 
 def _types(r: _Reader, types: list[Row], relations: list[Row], columns: list[Row]) -> None:

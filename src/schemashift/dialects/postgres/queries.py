@@ -56,6 +56,7 @@ select c.oid, n.nspname as schema, c.relname as name, c.relkind, c.relpersistenc
         join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parents,
     c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.relispopulated, c.reltype,
     case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as viewdef,
+    (select r.oid from pg_rewrite r where r.ev_class = c.oid and r.rulename = '_RETURN') as view_rule,
     obj_description(c.oid, 'pg_class') as comment,
     {_acl("c.relacl", "r", "c.relowner")} as acl,
     {_acl("null", "r", "c.relowner")} as default_acl,

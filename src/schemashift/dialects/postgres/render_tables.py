@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ...model import Column, Constraint, IdentityOptions, Index, Sequence, Table
+from ...model import Column, Constraint, EnumType, IdentityOptions, Index, Key, Schema, Sequence, Table
 from ...plan import Statement
 from .render_core import (
     ALTER,
@@ -252,7 +252,9 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
     if retype:
         collate = f" COLLATE {new.collation}" if new.collation else ""
         lossless = lossless_type_change(old.type, new.type)
-        add(f"{prefix} TYPE {new.type}{collate} USING {col}::{new.type}", requires=new_deps, releases=old_deps,
+        via = "::text" if _enum_typed(old_deps, ctx.source) or _enum_typed(new_deps, ctx.target) else ""
+        via += "[]" if via and new.type.endswith("[]") else ""
+        add(f"{prefix} TYPE {new.type}{collate} USING {col}{via}::{new.type}", requires=new_deps, releases=old_deps,
             destructive=not lossless, why=f"changes {t.name}.{new.name} from {old.type} to {new.type}, which may lose data")
     if new.not_null and not old.not_null:
         add(f"{prefix} SET NOT NULL")
@@ -270,6 +272,11 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
     if old.not_null and not new.not_null:
         add(f"{prefix} DROP NOT NULL")
     return out + _column_extras(t, old, new, ctx)
+
+
+def _enum_typed(deps: frozenset[Key], schema: Schema) -> bool:
+    """Enums cast only to and from text: such a column is converted through text."""
+    return any(isinstance(schema.objects.get(k), EnumType) for k in deps)
 
 
 def _identity_option_changes(old: IdentityOptions | None, new: IdentityOptions) -> str:
