@@ -95,6 +95,27 @@ def test_concurrent_index_and_new_enum_label_need_no_flag(folder, url, shift, db
     assert _applied(db, url) == [1, 2, 3, 3, 2]
 
 
+def test_failure_after_a_committed_step_resumes_after_it(folder, url, shift, db):
+    folder.add("0001_mood.sql", "CREATE TYPE mood AS ENUM ('sad');", "DROP TYPE mood;")
+    split = folder.add("0002_ok.sql", """
+        ALTER TYPE mood ADD VALUE 'ok';
+        CREATE TABLE feelings (m mood DEFAULT 'ok');
+        INSERT INTO feelings VALUES ('bad');
+    """, "DROP TABLE feelings;")
+
+    assert f"{split}:5: INSERT INTO feelings" in shift(folder, url, "up").one_line_error()
+    status = shift(folder, url, "status")
+    assert "partial: 0002_ok.sql up stopped after 1 step(s): invalid input value" in status.out
+    assert db.query(url, "SELECT to_regclass('feelings')") == [(None,)]
+
+    split.write_text(split.read_text().replace("'bad'", "DEFAULT"))
+    folder.rehash()
+    assert "changed since its interrupted up (1 of 2 steps done)" in shift(folder, url, "up").one_line_error()
+    assert shift(folder, url, "up", "--allow-changed").code == 0
+    assert db.query(url, "SELECT enum_range(NULL::mood)::text, (SELECT m::text FROM feelings)") == [("{sad,ok}", "ok")]
+    assert shift(folder, url, "status").code == 0
+
+
 def test_thirty_up_down_and_offline_sql(folder, url, server, shift, db):
     _thirty(folder)
     empty = db.schema(url)

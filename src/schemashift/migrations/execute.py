@@ -17,6 +17,7 @@ import traceback
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from .errors import HistoryMismatch, MigrationFailed, MigrationsError
 from .files import MigrationFile
@@ -30,6 +31,7 @@ class Executor:
 
     conn: psycopg.Connection
     table: HistoryTable
+    allow_changed: bool = False
 
     def run(self, migration: MigrationFile, direction: str, state: State) -> int:
         """Apply (`up`) or revert (`down`) the migration; return its duration in milliseconds."""
@@ -52,15 +54,16 @@ class Executor:
                 self._execute(migration, step)
                 self.conn.execute(self._row(migration, direction, True, steps_done=1, started=started))
         except MigrationFailed as exc:
-            self.conn.execute(self._row(migration, direction, False, started=started, error=exc.error))
+            self._log(self._row(migration, direction, False, started=started, error=exc.error))
             raise
 
     def _run_steps(self, migration: MigrationFile, direction: str, plan: list[Step], state: State,
                    started: float) -> None:
         resume = state.partial.get((migration.version, direction))
-        if resume is not None and resume.checksum != migration.checksum:
+        if resume is not None and resume.checksum != migration.checksum and not self.allow_changed:
             raise HistoryMismatch(f"{migration.path}: changed since its interrupted {direction} "
-                                  f"({resume.steps_done} of {len(plan)} steps done)")
+                                  f"({resume.steps_done} of {len(plan)} steps done); if those steps are "
+                                  "unchanged, pass --allow-changed to resume after them")
         done = resume.steps_done if resume else 0
         row = self._row(migration, direction, False, steps_done=done, returning=True)
         fetched = self.conn.execute(row).fetchone()
@@ -72,7 +75,7 @@ class Executor:
                     self._execute(migration, plan[index])
                     self.conn.execute(self.table.update(row_id, steps_done=index + 1))
             except MigrationFailed as exc:
-                self.conn.execute(self.table.update(row_id, error=exc.error, duration_ms=_ms(started)))
+                self._log(self.table.update(row_id, error=exc.error, duration_ms=_ms(started)))
                 raise
         self.conn.execute(self.table.update(row_id, success=True, duration_ms=_ms(started)))
 
@@ -97,11 +100,16 @@ class Executor:
         except Exception as exc:
             line = _line_in(exc, migration)
             error = f"{type(exc).__name__}: {exc}".strip()
-            self.conn.execute(self._row(migration, direction, False, started=started, error=error))
+            self._log(self._row(migration, direction, False, started=started, error=error))
             raise MigrationFailed(str(migration.path), line, f"{direction}()", error) from None
 
+    def _log(self, statement: sql.Composed) -> None:
+        """Record a failure; if the connection itself is gone, the migration's error still wins."""
+        with contextlib.suppress(psycopg.Error):
+            self.conn.execute(statement)
+
     def _row(self, migration: MigrationFile, direction: str, success: bool, *, steps_done: int = 0,
-             started: float | None = None, error: str | None = None, returning: bool = False):
+             started: float | None = None, error: str | None = None, returning: bool = False) -> sql.Composed:
         return self.table.insert(
             migration.version, migration.name, migration.checksum, direction, success=success,
             steps_done=steps_done, duration_ms=None if started is None else _ms(started), error=error,

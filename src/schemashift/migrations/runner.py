@@ -7,6 +7,8 @@ then decides what to run, so two concurrent runs never decide from a stale view.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 import psycopg
@@ -50,7 +52,8 @@ class Project:
             return int(text)
         raise UnknownVersion(f"no migration with version {text!r} in {self.settings.migrations}")
 
-    def session(self, progress: Progress):  # -> ContextManager[psycopg.Connection]
+    def session(self, progress: Progress) -> AbstractContextManager[psycopg.Connection]:
+        """A locked connection; tells the user when it has to wait for another run."""
         return locked_session(self.settings.url, self.table, self.settings.lock_timeout,
                               lambda: progress.note("waiting for another schemashift run to finish"))
 
@@ -93,29 +96,47 @@ def _check_history(project: Project, status: Status, conn: psycopg.Connection, a
                                           "accept", success=True))
 
 
-def up(project: Project, to: str | None, allow_changed: bool, progress: Progress) -> int:
-    """Apply pending migrations up to `to` (default: all); return how many ran."""
-    target = project.version(to) if to else None
+VERBS = {"up": ("applying", "applied", "nothing to apply"),
+         "down": ("reverting", "reverted", "nothing to revert")}
+
+
+def _run(project: Project, direction: str, allow_changed: bool, progress: Progress,
+         choose: Callable[[Status], list[MigrationFile]]) -> int:
+    """Up and down alike: lock, check the history, refuse to start while a run the other way is
+    half done, then run what `choose` picks from the fresh status; return how many ran."""
+    other = "down" if direction == "up" else "up"
+    doing, done, nothing = VERBS[direction]
     with project.session(progress) as conn:
         status = compare(project, project.table.state(conn))
         _check_history(project, status, conn, allow_changed)
-        for version, direction in status.state.partial:
-            if direction == "down":
-                raise MigrationsError(f"{project.by_version[version].path}: its down was interrupted; "
-                                      "finish it with `schemashift down` first")
+        for (_, partial), row in status.state.partial.items():
+            if partial == other:
+                raise MigrationsError(f"{project.settings.migrations / row.name}: its {other} was "
+                                      f"interrupted; finish it with `schemashift {other}` first")
+        chosen = choose(status)
+        executor = Executor(conn, project.table, allow_changed)
+        for migration in chosen:
+            with progress.running(f"{doing} {migration.name}"):
+                ms = executor.run(migration, direction, status.state)
+            progress.finished(f"{done} {migration.name}", ms)
+    if not chosen:
+        progress.note(nothing)
+    return len(chosen)
+
+
+def up(project: Project, to: str | None, allow_changed: bool, progress: Progress) -> int:
+    """Apply pending migrations up to `to` (default: all), oldest first; return how many ran."""
+    target = project.version(to) if to else None
+
+    def choose(status: Status) -> list[MigrationFile]:
         pending = [f for f in status.pending if target is None or f.version <= target]
         current = status.state.current
         if pending and current is not None and pending[0].version < current:
             raise HistoryMismatch(f"{pending[0].path}: pending, but the later version {current} "
                                   "is already applied")
-        executor = Executor(conn, project.table)
-        for migration in pending:
-            with progress.running(f"applying {migration.name}"):
-                ms = executor.run(migration, "up", status.state)
-            progress.finished(f"applied {migration.name}", ms)
-    if not pending:
-        progress.note("nothing to apply")
-    return len(pending)
+        return pending
+
+    return _run(project, "up", allow_changed, progress, choose)
 
 
 def down_targets(applied: list[int], project: Project, to: str | None, steps: int | None) -> list[int]:
@@ -132,23 +153,12 @@ def down_targets(applied: list[int], project: Project, to: str | None, steps: in
 def down(project: Project, to: str | None, steps: int | None, allow_changed: bool,
          progress: Progress) -> int:
     """Revert applied migrations, newest first; return how many ran."""
-    with project.session(progress) as conn:
-        status = compare(project, project.table.state(conn))
-        _check_history(project, status, conn, allow_changed)
-        for version, direction in status.state.partial:
-            if direction == "up":
-                raise MigrationsError(f"{project.by_version[version].path}: its up was interrupted; "
-                                      "finish it with `schemashift up` first")
-        targets = down_targets(list(status.state.applied), project, to, steps)
-        executor = Executor(conn, project.table)
-        for version in targets:
-            migration = project.by_version[version]
-            with progress.running(f"reverting {migration.name}"):
-                ms = executor.run(migration, "down", status.state)
-            progress.finished(f"reverted {migration.name}", ms)
-    if not targets:
-        progress.note("nothing to revert")
-    return len(targets)
+
+    def choose(status: Status) -> list[MigrationFile]:
+        versions = down_targets(list(status.state.applied), project, to, steps)
+        return [project.by_version[v] for v in versions]
+
+    return _run(project, "down", allow_changed, progress, choose)
 
 
 def stamp(project: Project, to: str, progress: Progress) -> None:
