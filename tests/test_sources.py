@@ -149,6 +149,11 @@ def test_enum_value_added_in_a_later_file_of_a_folder(tmp_path):
         assert relations(url) == ["t"]
 
 
+def test_begin_without_commit_is_refused_not_rolled_back_silently(tmp_path):
+    spec = write(tmp_path / "s.sql", "BEGIN;\nCREATE TABLE a (id int);\n")
+    assert str(load_error(spec)) == f"{spec}: the file leaves a transaction open (BEGIN without COMMIT)"
+
+
 def test_folder_loads_sql_files_sorted_by_name(tmp_path):
     write(tmp_path / "10_second.sql", "ALTER TABLE a ADD COLUMN b int;\n")
     write(tmp_path / "01_first.sql", "CREATE TABLE a (id int);\n")

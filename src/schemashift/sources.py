@@ -205,19 +205,26 @@ def load_into_scratch(server: Server, files: list[SqlFile]) -> str:
 
 def _load_file(url: str, index: int, file: SqlFile, server: Server, *, one_by_one: bool) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        if not one_by_one:
+        if one_by_one:
+            _load_statements(conn, file, server)
+        else:
             try:
                 _execute(conn, file.text)
-                return
             except psycopg.Error as exc:
                 if exc.sqlstate in NEEDS_OWN_TRANSACTIONS or exc.diag.statement_position is None:
                     raise _RetryStatementByStatement(index) from None
                 raise _load_error(file, 0, exc, server) from None
-        for piece in _split(file.text):
-            try:
-                _execute(conn, file.text[piece])
-            except psycopg.Error as exc:
-                raise _load_error(file, piece.start, exc, server) from None
+        # Closing the connection would silently roll back what follows a BEGIN that is never committed.
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            raise LoadError(file.path, None, "the file leaves a transaction open (BEGIN without COMMIT)")
+
+
+def _load_statements(conn: psycopg.Connection, file: SqlFile, server: Server) -> None:
+    for piece in _split(file.text):
+        try:
+            _execute(conn, file.text[piece])
+        except psycopg.Error as exc:
+            raise _load_error(file, piece.start, exc, server) from None
 
 
 def _execute(conn: psycopg.Connection, text: str) -> None:
