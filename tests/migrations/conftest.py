@@ -21,6 +21,7 @@ from schemashift.cli import cli
 from schemashift.migrations import checksum
 from schemashift.migrations.files import read_folder
 
+PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 HISTORY = "schemashift.history"  # in a schema of its own, which schema comparisons leave out
 
 
@@ -32,6 +33,18 @@ def server() -> servers.Server:
 @pytest.fixture
 def url(server: servers.Server) -> Iterator[str]:
     with server.scratch_database() as database_url:
+        yield database_url
+
+
+@pytest.fixture(params=["18", "15"])
+def any_url(request: pytest.FixtureRequest, server: servers.Server) -> Iterator[str]:
+    """A fresh database on embedded PostgreSQL 18, then on Debian's 15 (skipped when absent)."""
+    chosen = server
+    if request.param == "15":
+        if not (PG15_BIN / "postgres").exists():
+            pytest.skip(f"PostgreSQL 15 is not installed in {PG15_BIN}")
+        chosen = servers.get_server(pg_bin=str(PG15_BIN))
+    with chosen.scratch_database() as database_url:
         yield database_url
 
 

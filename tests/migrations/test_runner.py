@@ -74,7 +74,8 @@ def test_edited_files_are_refused_by_name(folder, url, shift):
     assert "accept\tok\t0001_a.sql" in shift(folder, url, "history").out
 
 
-def test_concurrent_index_and_new_enum_label_need_no_flag(folder, url, shift, db):
+def test_concurrent_index_and_new_enum_label_need_no_flag(folder, any_url, shift, db):
+    url = any_url
     folder.add("0001_mood.sql", "CREATE TYPE mood AS ENUM ('sad');\nCREATE TABLE people (m mood);",
                "DROP TABLE people;\nDROP TYPE mood;")
     folder.add("0002_happy.sql", """
