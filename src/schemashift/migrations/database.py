@@ -25,8 +25,7 @@ def connect(url: str | None) -> psycopg.Connection:
     try:
         conn = psycopg.connect(normalize_url(url), autocommit=True, application_name="schemashift")
     except psycopg.Error as exc:
-        message = str(exc).strip().splitlines()
-        raise ConnectError(f"cannot connect to the database: {message[-1] if message else exc}") from None
+        raise ConnectError(f"cannot connect to the database: {exc}") from None
     if conn.info.server_version >= CHECK_CLIENT_SINCE:
         conn.execute("SET client_connection_check_interval = '1s'")
     return conn
