@@ -70,6 +70,7 @@ class Extension(DbObject):
     name: str
     schema: str
     version: str | None  # None when versions are ignored
+    updatable_to: frozenset[str] = field(default=frozenset(), compare=False)  # ALTER EXTENSION UPDATE targets
 
     @property
     def key(self) -> Key:
@@ -113,7 +114,9 @@ class Column(DbObject):
     generated_kind: str = ""  # "s" stored, "v" virtual (PostgreSQL 18)
     collation: str | None = None  # only when not the type's default
     storage: str | None = None  # only when not the type's default
-    local: bool = field(default=True, compare=False)  # False when only inherited
+    # False when only inherited. Not compared: PostgreSQL cannot make a column local-only or
+    # inherited-only in place, and it changes nothing but what a later parent DROP COLUMN does.
+    local: bool = field(default=True, compare=False)
     position: int = field(default=0, compare=False)
 
 

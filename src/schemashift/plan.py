@@ -6,7 +6,8 @@ object keys it brings into existence (`creates`), removes (`drops`), needs to ex
 
 - the statement that creates K runs before every statement that requires K;
 - every statement that releases K runs before the statement that drops K;
-- the statement that drops K runs before the one that creates K again.
+- the statement that drops K runs before the one that creates K again, and before any statement
+  that must come `after_drop` of K (attaching a partition once its parent lost a column).
 
 Among statements that are free to run, the earlier `phase` and then the order of the diff win,
 so output is deterministic.
@@ -38,6 +39,7 @@ class Statement:
     drops: frozenset[Key] = frozenset()
     requires: frozenset[Key] = frozenset()
     releases: frozenset[Key] = frozenset()
+    after_drop: frozenset[Key] = frozenset()  # keys whose DROP must run before this statement
     phase: int = 50
     why: str = ""  # for destructive statements: what would be lost
 
@@ -99,7 +101,7 @@ def order(statements: Iterable[Statement]) -> Plan:
             for d in droppers.get(k, ()):
                 if d != i:
                     graph[d].add(i)
-        for k in st.creates:
+        for k in st.creates | st.after_drop:
             graph[i].update(d for d in droppers.get(k, ()) if d != i)
     try:
         graphlib.TopologicalSorter(graph).prepare()

@@ -14,6 +14,7 @@ from ...model import (
     Domain,
     EnumType,
     EventTrigger,
+    Extension,
     Function,
     Index,
     Key,
@@ -75,6 +76,8 @@ class PostgresDialect:
             return (old.permissive, old.command) == (new.permissive, new.command)
         if isinstance(old, EventTrigger):
             return replace(_bare(old), enabled="O") == replace(_bare(new), enabled="O")  # type: ignore[type-var]
+        if isinstance(old, Extension) and isinstance(new, Extension):
+            return old.version == new.version or new.version is None or new.version in old.updatable_to
         if isinstance(old, Statistics) and isinstance(new, Statistics):
             return old.definition == new.definition
         if isinstance(old, Index | Collation | RangeType | Publication):
@@ -102,15 +105,26 @@ class PostgresDialect:
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:
         ctx = Context(source, target)
         statements: list[Statement] = []
+        implied: list[tuple[Key, Statement]] = []
         for change in changes:
             if isinstance(change, Create):
                 statements += lookup(CREATE, change.new, "create")(change.new, ctx)
             elif isinstance(change, Drop) and change.implied:
-                statements += [replace(s, sql="") for s in lookup(DROP, change.old, "drop")(change.old, ctx)]
+                owner = self.owner(change.old)
+                implied += [(owner, s) for s in lookup(DROP, change.old, "drop")(change.old, ctx)]  # type: ignore[misc]
             elif isinstance(change, Drop):
                 statements += lookup(DROP, change.old, "drop")(change.old, ctx)
             elif isinstance(change, Alter):
                 statements += lookup(ALTER, change.new, "alter")(change.old, change.new, ctx)
-        plan = order(statements)
-        plan.statements = [s for s in plan.statements if s.sql]
-        return plan
+        return order(_fold_implied(statements, implied))
+
+
+def _fold_implied(statements: list[Statement], implied: list[tuple[Key, Statement]]) -> list[Statement]:
+    """An object dropped with its owner has no statement; the owner's DROP takes over its edges."""
+    for owner, child in implied:
+        for i, st in enumerate(statements):
+            if owner in st.drops:
+                statements[i] = replace(st, drops=st.drops | child.drops,
+                                        releases=(st.releases | child.releases) - st.drops - child.drops)
+                break
+    return statements

@@ -126,7 +126,7 @@ def _namespaces(r: _Reader, rows: list[Row]) -> None:
 def _extensions(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
         version = None if r.options.ignore_extension_versions else row["version"]
-        obj = Extension(row["name"], row["schema"], version)
+        obj = Extension(row["name"], row["schema"], version, frozenset(row["updatable_to"]))
         r.schema.add(obj)
         r.remember("pg_extension", row["oid"], obj.key)
         r.schema.depend(obj.key, ("schema", row["schema"]))
@@ -272,8 +272,10 @@ def _types(r: _Reader, types: list[Row], relations: list[Row], columns: list[Row
         for name, key in multiranges.items():
             if name in (qualified, t["name"], f'"{t["schema"]}".{t["name"]}'):
                 r.remember("pg_type", t["oid"], key)
-    for t in arrays:
-        r.keys[("pg_type", t["oid"], 0)] = r.keys.get(("pg_type", t["typelem"], 0), ("array", str(t["oid"])))
+    for t in arrays:  # an array type stands for its element type
+        element = r.keys.get(("pg_type", t["typelem"], 0))
+        if element:
+            r.remember("pg_type", t["oid"], element)
 
 
 def _constraints(r: _Reader, rows: list[Row]) -> None:
@@ -416,5 +418,6 @@ def _depends(r: _Reader, rows: list[Row]) -> None:
                 continue  # OWNED BY is its own statement; identity sequences belong to their column
         src = r.key_of(row["cat"], row["objid"], row["objsubid"])
         dst = r.key_of(row["refcat"], row["refobjid"], row["refobjsubid"])
-        if src and dst and (dst in r.schema.objects or dst[0] == "column"):
+        known = r.schema.objects
+        if src and dst and (src in known or src[0] == "column") and (dst in known or dst[0] == "column"):
             r.schema.depend(src, dst)

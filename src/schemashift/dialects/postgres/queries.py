@@ -39,7 +39,9 @@ order by n.nspname
 
 # Extensions whose schema is read (or all, when no schema filter is given).
 EXTENSIONS = """
-select x.oid, x.extname as name, n.nspname as schema, x.extversion as version
+select x.oid, x.extname as name, n.nspname as schema, x.extversion as version,
+    (select coalesce(json_agg(u.target), '[]') from pg_extension_update_paths(x.extname) u
+        where u.source = x.extversion and u.path is not null) as updatable_to
 from pg_extension x join pg_namespace n on n.oid = x.extnamespace
 where x.extname <> 'plpgsql' and (%(all_schemas)s or x.extnamespace = any(%(nsp)s))
 order by x.extname

@@ -83,12 +83,14 @@ def drop(sql: str, obj: DbObject, ctx: Context, *, also: Iterable[Key] = (), des
 
 def alter(sql: str, key: Key, ctx: Context, *, phase: str, requires: Iterable[Key] = (),
           releases: Iterable[Key] = (), creates: Iterable[Key] = (), drops: Iterable[Key] = (),
-          destructive: bool = False, why: str = "", transactional: bool = True) -> Statement:
+          destructive: bool = False, why: str = "", transactional: bool = True,
+          after_drop: Iterable[Key] = ()) -> Statement:
     creates, drops = frozenset(creates), frozenset(drops)
     exists = frozenset() if key in creates | drops else {key}  # it needs its own object, unless it makes it
     return Statement(sql, "alter", key, creates=creates, drops=drops,
                      requires=(frozenset(requires) | exists) - creates, releases=frozenset(releases) - creates,
-                     destructive=destructive, why=why, phase=PHASE[phase], transactional=transactional)
+                     destructive=destructive, why=why, phase=PHASE[phase], transactional=transactional,
+                     after_drop=frozenset(after_drop))
 
 
 @singledispatch

@@ -129,7 +129,7 @@ def _partition_column_changes(t: Table, ctx: Context) -> list[Statement]:
 
 def _as_partition_column(parent_col: Column, child: Column) -> Column:
     """What a partition's column is right after PARTITION OF: the parent's, minus its comment/grants."""
-    return replace(parent_col, comment=None, acl=frozenset(), identity="" if not child.identity else parent_col.identity,
+    return replace(parent_col, comment=None, acl=frozenset(), local=child.local, identity="" if not child.identity else parent_col.identity,
                    identity_options=child.identity_options if child.identity else parent_col.identity_options)
 
 
@@ -167,12 +167,15 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
     out += _parents(old, new, ctx)
     for c in old.columns:
         if new.column(c.name) is None and c.local:
+            key = old.column_key(c.name)
             out.append(alter(f"ALTER TABLE {name} DROP COLUMN {ident(c.name)}", new.key, ctx, phase="column",
-                             drops=[old.column_key(c.name)],
-                             releases=ctx.source.dependencies(old.column_key(c.name)),
+                             drops=[key, *_inherited_copies(old, c.name, ctx.source)],
+                             releases=ctx.source.dependencies(key),
                              destructive=True, why=f"drops column {old.name}.{c.name} and its data"))
     for c in new.columns:
         before = old.column(c.name)
+        if before is not None and not before.local and c.local and _parent_drops(old, c.name, ctx):
+            before = None  # goes with the parent's column: add it back as the table's own
         if before is None:
             if c.local or not (new.parent or new.inherits):
                 key = new.column_key(c.name)
@@ -185,6 +188,25 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
     out += _table_flags(old, new, ctx)
     out += annotate(old, new, ctx)
     return out
+
+
+def _inherited_copies(parent: Table, column: str, schema: Schema) -> list[Key]:
+    """Columns of child tables that only exist through `parent`: its DROP COLUMN drops them too."""
+    keys = []
+    for obj in schema.objects.values():
+        if isinstance(obj, Table) and (parent.schema, parent.name) in (*obj.inherits, obj.parent):
+            col = obj.column(column)
+            if col is not None and not col.local:
+                keys.append(obj.column_key(column))
+    return keys
+
+
+def _parent_drops(table: Table, column: str, ctx: Context) -> bool:
+    for parent in table.inherits:
+        new_parent = ctx.target.objects.get(("table", *parent))
+        if isinstance(new_parent, Table) and new_parent.column(column) is None:
+            return True
+    return False
 
 
 def _options(old: Table, new: Table, ctx: Context) -> list[Statement]:
@@ -208,8 +230,11 @@ def _parents(old: Table, new: Table, ctx: Context) -> list[Statement]:
             out.append(alter(f"ALTER TABLE {qualified(*old.parent)} DETACH PARTITION {name}", new.key, ctx,
                              phase="table", releases=[("table", *old.parent)]))
         if new.parent:
+            # The shapes must match first: after columns that only one side has are dropped.
+            gone = [k for t in (old, ctx.source.objects.get(("table", *new.parent))) if isinstance(t, Table)
+                    for k in (t.column_key(c.name) for c in t.columns)]
             out.append(alter(f"ALTER TABLE {qualified(*new.parent)} ATTACH PARTITION {name} {new.partition_bound}",
-                             new.key, ctx, phase="table", requires=[("table", *new.parent)]))
+                             new.key, ctx, phase="table", requires=[("table", *new.parent)], after_drop=gone))
     for p in old.inherits:
         if p not in new.inherits:
             out.append(alter(f"ALTER TABLE {name} NO INHERIT {qualified(*p)}", new.key, ctx, phase="table",
