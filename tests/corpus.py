@@ -64,6 +64,7 @@ class Case:
     search_path: str | None = None
     skip: str | None = None  # why this is not a diff case
     cache: bool = False  # keep the loaded databases for other cases (big real schemas)
+    lenient: bool = False  # load out-of-order statements and create missing schemas (sqldef)
 
     @property
     def id(self) -> str:
@@ -128,7 +129,7 @@ def sqldef_cases(files: list[str] | None = None) -> list[Case]:
                 min_version=_version(spec["min_version"]) if spec.get("min_version") else None,
                 template=TEMPLATE_FOO if user else TEMPLATE_PLAIN,
                 search_path="foo, public" if user else None,
-                skip=skip,
+                skip=skip, lenient=True,
             ))
     return cases
 
@@ -183,12 +184,12 @@ def prepare_cluster(server: Any) -> oracle.Cluster:
 def _load(cluster: oracle.Cluster, case: Case, text: str) -> str:
     """A database with `text` loaded; shared across cases (never modified) when the case says so."""
     if not case.cache:
-        return cluster.load(text, case.template, case.search_path)
-    key = hashlib.sha1(f"{case.template}\0{case.search_path}\0{text}".encode()).hexdigest()
+        return cluster.load(text, case.template, case.search_path, case.lenient)
+    key = hashlib.sha1(f"{case.template}\0{case.search_path}\0{case.lenient}\0{text}".encode()).hexdigest()
     cache = cluster.loaded
     if key not in cache:
         try:
-            cache[key] = cluster.load(text, case.template, case.search_path)
+            cache[key] = cluster.load(text, case.template, case.search_path, case.lenient)
         except oracle.LoadError as exc:
             cache[key] = exc
     found = cache[key]

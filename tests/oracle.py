@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 import traceback
 from collections.abc import Iterable
@@ -401,16 +402,34 @@ def split_statements(text: str) -> list[str]:
         return [s for s in pglast.split(text, with_parser=False) if s.strip()]
 
 
-def run_sql(url: str, text: str, search_path: str | None = None) -> None:
-    """Run SQL text statement by statement in autocommit, as psql does; LoadError on the first error."""
+def run_sql(url: str, text: str, search_path: str | None = None, lenient: bool = False) -> None:
+    """Run SQL text statement by statement in autocommit, as psql does; LoadError on the first error.
+
+    `lenient` (for sqldef's cases, which sqldef sorts itself and whose runner leaves schemas in place):
+    statements that fail are retried after the others until no progress is made, and a schema that
+    "does not exist" is created.
+    """
+    pending = split_statements(text)
     with psycopg.connect(url, autocommit=True) as conn:
         if search_path:
             conn.execute(pgsql.SQL("SET search_path = {}").format(pgsql.SQL(search_path)))
-        for statement in split_statements(text):
-            try:
-                conn.execute(statement, prepare=False)  # type: ignore[arg-type]
-            except psycopg.Error as exc:
-                raise LoadError(f"{_first_line(exc)} in: {statement.strip()[:200]}") from None
+        while pending:
+            failed: list[tuple[str, psycopg.Error]] = []
+            for statement in pending:
+                try:
+                    conn.execute(statement, prepare=False)  # type: ignore[arg-type]
+                except psycopg.Error as exc:
+                    if not lenient:
+                        raise LoadError(f"{_first_line(exc)} in: {statement.strip()[:200]}") from None
+                    failed.append((statement, exc))
+            if len(failed) == len(pending):
+                missing = {m.group(1) for _, e in failed if (m := re.search(r'schema "([^"]+)" does not exist', str(e)))}
+                if not missing:
+                    statement, exc = failed[0]
+                    raise LoadError(f"{_first_line(exc)} in: {statement.strip()[:200]}")
+                for name in sorted(missing):
+                    conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(name)))
+            pending = [statement for statement, _ in failed]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -509,11 +528,13 @@ class Cluster:
         self.admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
         self.made.discard(name)
 
-    def load(self, text: str, template: str = "template0", search_path: str | None = None) -> str:
+    def load(
+        self, text: str, template: str = "template0", search_path: str | None = None, lenient: bool = False
+    ) -> str:
         """A new database with `text` run in it; LoadError (and nothing left behind) if it does not load."""
         name = self.create(template)
         try:
-            run_sql(self.url(name), text, search_path)
+            run_sql(self.url(name), text, search_path, lenient)
         except BaseException:
             self.drop(name)
             raise
