@@ -216,7 +216,7 @@ def run_case(cluster: oracle.Cluster, case: Case) -> Result:
                 made.append(db_b)
         except oracle.LoadError as exc:
             return Result("noload", str(exc), major)
-        failures = cluster.check_both(db_a, db_b, filters=case.filters)
+        failures = cluster.check_both(db_a, db_b, filters=case.filters, mutable=not case.cache)
     finally:
         for name in made:
             cluster.drop(name)

@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster = corpus.prepare_cluster(get_server(pg_bin=corpus.PG15_BIN if args.pg == "15" else None))
     results: list[tuple[corpus.Case, corpus.Result]] = []
     for case in cases:
+        took = 0.0
         if case.majors and cluster.major not in case.majors:
             result = corpus.Result("skip", f"meant for PostgreSQL {case.majors}", cluster.major)
         else:

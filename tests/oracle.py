@@ -540,16 +540,23 @@ class Cluster:
             raise
         return name
 
-    def check_both(self, db_a: str, db_b: str, *, filters: dict[str, Any] | None = None) -> list[str]:
-        """The oracle in both directions, on copies of two loaded databases (which stay untouched)."""
-        copy_a, copy_b = self.create(db_a), self.create(db_b)
+    def check_both(
+        self, db_a: str, db_b: str, *, filters: dict[str, Any] | None = None, mutable: bool = False
+    ) -> list[str]:
+        """The oracle in both directions on two loaded databases.
+
+        They stay untouched unless `mutable`, in which case A is changed into B, then B back into (a
+        copy of) A: one scratch copy instead of two.
+        """
+        copies = [self.create(db_a)] if mutable else [self.create(db_a), self.create(db_b)]
+        a_from, b_from, a_target = (db_a, db_b, copies[0]) if mutable else (copies[0], copies[1], db_a)
         try:
-            return roundtrip(self.url(copy_a), self.url(db_b), filters=filters, label="A->B") + roundtrip(
-                self.url(copy_b), self.url(db_a), filters=filters, label="B->A"
+            return roundtrip(self.url(a_from), self.url(db_b), filters=filters, label="A->B") + roundtrip(
+                self.url(b_from), self.url(a_target), filters=filters, label="B->A"
             )
         finally:
-            self.drop(copy_a)
-            self.drop(copy_b)
+            for name in copies:
+                self.drop(name)
 
     def check_sql(
         self, a_sql: str, b_sql: str, *, template: str = "template0", search_path: str | None = None,
@@ -563,7 +570,7 @@ class Cluster:
             self.drop(db_a)
             raise
         try:
-            return self.check_both(db_a, db_b, filters=filters)
+            return self.check_both(db_a, db_b, filters=filters, mutable=True)
         finally:
             self.drop(db_a)
             self.drop(db_b)
