@@ -31,6 +31,7 @@ from .render_core import (
     create,
     drop,
     grant_statements,
+    grant_target,
     renders,
     target,
 )
@@ -42,6 +43,16 @@ _ROUTINE_WORD = {"f": "FUNCTION", "w": "FUNCTION", "p": "PROCEDURE", "a": "AGGRE
 @target.register
 def _(obj: View) -> str:
     return f"{'MATERIALIZED VIEW' if obj.materialized else 'VIEW'} {qualified(obj.schema, obj.name)}"
+
+
+@grant_target.register
+def _(obj: View) -> str:
+    return f"TABLE {qualified(obj.schema, obj.name)}"
+
+
+@grant_target.register
+def _(obj: Function) -> str:
+    return f"ROUTINE {qualified(obj.schema, obj.name)}({obj.identity_args})"
 
 
 @target.register

@@ -99,12 +99,13 @@ def target(obj: DbObject) -> str:
     raise UnsupportedChange(f"no way to name {obj.kind} {obj.key}")
 
 
-def comment_statements(old: DbObject | None, new: DbObject, ctx: Context, name: str | None = None) -> list[Statement]:
+def comment_statements(old: DbObject | None, new: DbObject, ctx: Context, name: str | None = None,
+                       key: Key | None = None) -> list[Statement]:
     before = old.comment if old is not None else None
     if before == new.comment:
         return []
     value = "NULL" if new.comment is None else literal(new.comment)
-    return [alter(f"COMMENT ON {name or target(new)} IS {value}", new.key, ctx, phase="comment")]
+    return [alter(f"COMMENT ON {name or target(new)} IS {value}", key or new.key, ctx, phase="comment")]
 
 
 def grant_statements(before: Acl, after: Acl, on: str, key: Key, ctx: Context,
@@ -127,6 +128,12 @@ def grant_statements(before: Acl, after: Acl, on: str, key: Key, ctx: Context,
 def annotate(old: DbObject | None, new: DbObject, ctx: Context) -> list[Statement]:
     """COMMENT and GRANT/REVOKE statements that take `old` (or a fresh object) to `new`."""
     before = old.acl if old is not None else new.default_acl
-    on = target(new)
+    on = grant_target(new)
     return comment_statements(old, new, ctx) + grant_statements(before, new.acl, on, new.key, ctx)
+
+
+@singledispatch
+def grant_target(obj: DbObject) -> str:
+    """How GRANT names an object: mostly as COMMENT does (views and sequences differ)."""
+    return target(obj)
 

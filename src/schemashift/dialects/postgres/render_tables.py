@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from ...model import Column, Constraint, EnumType, IdentityOptions, Index, Key, Schema, Sequence, Table
@@ -49,11 +48,14 @@ def _table_name(t: Table) -> str:
     return qualified(t.schema, t.name)
 
 
-def sequence_options(o: IdentityOptions, with_type: bool = True) -> str:
+def sequence_option_list(o: IdentityOptions, with_type: bool = True) -> list[str]:
     parts = [f"AS {o.data_type}"] if with_type else []
-    parts += [f"INCREMENT BY {o.increment}", f"MINVALUE {o.minvalue}", f"MAXVALUE {o.maxvalue}",
-              f"START WITH {o.start}", f"CACHE {o.cache}", "CYCLE" if o.cycle else "NO CYCLE"]
-    return " ".join(parts)
+    return parts + [f"INCREMENT BY {o.increment}", f"MINVALUE {o.minvalue}", f"MAXVALUE {o.maxvalue}",
+                    f"START WITH {o.start}", f"CACHE {o.cache}", "CYCLE" if o.cycle else "NO CYCLE"]
+
+
+def sequence_options(o: IdentityOptions, with_type: bool = True) -> str:
+    return " ".join(sequence_option_list(o, with_type))
 
 
 def column_definition(c: Column) -> str:
@@ -82,7 +84,7 @@ def _column_extras(t: Table, old: Column | None, new: Column, ctx: Context) -> l
         storage = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}[new.storage]
         out.append(alter(f"ALTER TABLE {_table_name(t)} ALTER COLUMN {ident(new.name)} SET STORAGE {storage}",
                          key, ctx, phase="column"))
-    out += comment_statements(old, new, ctx, name=f"COLUMN {name}")
+    out += comment_statements(old, new, ctx, name=f"COLUMN {name}", key=key)
     before = old.acl if old is not None else frozenset()
     out += grant_statements(before, new.acl, f"TABLE {_table_name(t)}", key, ctx, columns=f" ({ident(new.name)})")
     return out
@@ -305,9 +307,7 @@ def _enum_typed(deps: frozenset[Key], schema: Schema) -> bool:
 
 
 def _identity_option_changes(old: IdentityOptions | None, new: IdentityOptions) -> str:
-    opts = sequence_options(new, with_type=False)
-    return " ".join("SET " + part for part in re.split(r" (?=INCREMENT|MINVALUE|MAXVALUE|START|CACHE|NO CYCLE|CYCLE)", opts)
-                    if part)
+    return " ".join("SET " + part for part in sequence_option_list(new, with_type=False))
 
 
 # Constraints -------------------------------------------------------------------------------------
