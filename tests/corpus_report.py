@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", choices=["15", "18"], default="18", help="server: 18 embedded, 15 Debian's")
     parser.add_argument("--status", action="append", choices=["pass", "fail", "noload", "skip"],
                         help="print only cases with this outcome")
+    parser.add_argument("--load-only", action="store_true", help="only load each side: which cases load here")
     parser.add_argument("-v", "--verbose", action="store_true", help="print whole failure messages")
     args = parser.parse_args(argv)
 
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             result = corpus.Result("skip", f"meant for PostgreSQL {case.majors}", cluster.major)
         else:
             t0 = time.monotonic()
-            result = corpus.run_case(cluster, case)
+            result = corpus.run_case(cluster, case, load_only=args.load_only)
             took = time.monotonic() - t0
         results.append((case, result))
         if not args.status or result.status in args.status:
