@@ -63,3 +63,26 @@ def pg15(pg15_or_none: oracle.Cluster | None) -> oracle.Cluster:
 def any_pg(request: pytest.FixtureRequest) -> oracle.Cluster:
     """Each server in turn."""
     return request.getfixturevalue(request.param)
+
+
+KNOWN_FAILURES = Path(__file__).with_name("known_failures.txt")
+
+
+def _known_failures() -> dict[str, str]:
+    """Test ids (as pytest prints them) that fail today, each with its reason; see the file's header."""
+    known = {}
+    for line in KNOWN_FAILURES.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            test_id, _, reason = line.partition("  ")
+            known[test_id.strip()] = reason.strip()
+    return known
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Known differ failures stay visible as strict xfails: a case that starts passing fails the run
+    until it is taken off the list, so the list can only shrink."""
+    known = _known_failures()
+    for item in items:
+        reason = known.get(item.nodeid)
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
