@@ -107,9 +107,12 @@ class Column(DbObject):
     name: str
     type: str
     not_null: bool = False
+    not_null_name: str | None = None  # PostgreSQL 18 names NOT NULL constraints
     default: str | None = None
     identity: str = ""  # "", "a" (ALWAYS) or "d" (BY DEFAULT)
     identity_options: IdentityOptions | None = None
+    # The identity's implicit sequence: its name is taken while the identity exists.
+    identity_sequence: str | None = field(default=None, compare=False)
     generated: str | None = None  # stored generation expression
     generated_kind: str = ""  # "s" stored, "v" virtual (PostgreSQL 18)
     collation: str | None = None  # only when not the type's default

@@ -162,11 +162,11 @@ def _relations(r: _Reader, relations: list[Row], columns: list[Row], sequences: 
     cols: dict[int, list[Row]] = {}
     for col in columns:
         cols.setdefault(col["attrelid"], []).append(col)
-    identity: dict[tuple[int, int], IdentityOptions] = {}
+    identity: dict[tuple[int, int], tuple[IdentityOptions, str | None]] = {}
     for seq in sequences:
         rel = by_oid.get(seq["oid"])
         if seq["owner_deptype"] == "i":
-            identity[(seq["owner_rel"], seq["owner_col"])] = _seq_options(seq)
+            identity[(seq["owner_rel"], seq["owner_col"])] = (_seq_options(seq), rel and rel["name"])
         elif rel is not None:
             owner = by_oid.get(seq["owner_rel"])
             owned_by = None
@@ -185,19 +185,21 @@ def _relations(r: _Reader, relations: list[Row], columns: list[Row], sequences: 
             _view(r, rel, cols.get(rel["oid"], []))
 
 
-def _column(row: Row, identity: IdentityOptions | None) -> Column:
+def _column(row: Row, identity: tuple[IdentityOptions, str | None] | None) -> Column:
     generated = row["default_expr"] if row["attgenerated"] else None
+    options, sequence = identity or (None, None)
     return Column(
-        row["name"], row["type"], not_null=row["attnotnull"],
+        row["name"], row["type"], not_null=row["attnotnull"], not_null_name=row["not_null_name"],
         default=None if generated else row["default_expr"],
-        identity=row["attidentity"], identity_options=identity,
+        identity=row["attidentity"], identity_options=options, identity_sequence=sequence,
         generated=generated, generated_kind=row["attgenerated"], collation=row["collation"],
         storage=row["storage"], local=row["attislocal"], position=row["attnum"],
         comment=row["comment"], acl=acl(row["acl"]),
     )
 
 
-def _table(r: _Reader, rel: Row, cols: list[Row], identity: dict[tuple[int, int], IdentityOptions]) -> None:
+def _table(r: _Reader, rel: Row, cols: list[Row],
+           identity: dict[tuple[int, int], tuple[IdentityOptions, str | None]]) -> None:
     parents = [tuple(p) for p in rel["parents"]]
     parent = parents[0] if rel["relispartition"] else None
     table = Table(

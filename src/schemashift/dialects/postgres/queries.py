@@ -74,6 +74,8 @@ order by n.nspname, c.relname
 COLUMNS = f"""
 select a.attrelid, a.attname as name, a.attnum, format_type(a.atttypid, a.atttypmod) as type,
     a.attnotnull, a.attidentity, a.attgenerated, a.attislocal,
+    (select con.conname from pg_constraint con where con.conrelid = a.attrelid and con.contype = 'n'
+        and con.conkey = array[a.attnum]) as not_null_name,
     pg_get_expr(d.adbin, d.adrelid) as default_expr, d.oid as attrdef_oid,
     case when a.attcollation <> t.typcollation then
         (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co

@@ -58,7 +58,14 @@ def sequence_options(o: IdentityOptions, with_type: bool = True) -> str:
     return " ".join(sequence_option_list(o, with_type))
 
 
-def column_definition(c: Column) -> str:
+def _not_null(table: str, c: Column) -> str:
+    """NOT NULL, named only when the name is not the one PostgreSQL 18 would choose."""
+    if c.not_null_name and c.not_null_name != f"{table}_{c.name}_not_null":
+        return f"CONSTRAINT {ident(c.not_null_name)} NOT NULL"
+    return "NOT NULL"
+
+
+def column_definition(c: Column, table: str = "") -> str:
     parts = [ident(c.name), c.type]
     if c.collation:
         parts.append(f"COLLATE {c.collation}")
@@ -71,8 +78,18 @@ def column_definition(c: Column) -> str:
     if c.default is not None:
         parts.append(f"DEFAULT {c.default}")
     if c.not_null:
-        parts.append("NOT NULL")
+        parts.append(_not_null(table, c))
     return " ".join(parts)
+
+
+def identity_keys(t: Table, c: Column) -> list[Key]:
+    """The name an identity column's implicit sequence takes, as a key for ordering."""
+    return [("sequence", t.schema, c.identity_sequence)] if c.identity and c.identity_sequence else []
+
+
+def _owned_keys(t: Table) -> list[Key]:
+    """Everything a table's CREATE makes and its DROP removes: columns and identity sequences."""
+    return [k for c in t.columns for k in (t.column_key(c.name), *identity_keys(t, c))]
 
 
 def _column_extras(t: Table, old: Column | None, new: Column, ctx: Context) -> list[Statement]:
@@ -98,7 +115,7 @@ def create_table(t: Table, ctx: Context) -> list[Statement]:
     if t.parent:
         sql = f"{head} PARTITION OF {qualified(*t.parent)} {t.partition_bound}"
     else:
-        body = ",\n".join(f"    {column_definition(c)}" for c in local)
+        body = ",\n".join(f"    {column_definition(c, t.name)}" for c in local)
         sql = f"{head} (\n{body}\n)" if local else f"{head} ()"
         if t.inherits:
             sql += f" INHERITS ({', '.join(qualified(*p) for p in t.inherits)})"
@@ -106,8 +123,7 @@ def create_table(t: Table, ctx: Context) -> list[Statement]:
         sql += f" PARTITION BY {t.partition_key}"
     if t.options:
         sql += f" WITH ({', '.join(t.options)})"
-    columns = [t.column_key(c.name) for c in t.columns]
-    out = [create(sql, t, ctx, also=columns)]
+    out = [create(sql, t, ctx, also=_owned_keys(t))]
     if t.parent:  # a partition's columns come from its parent; say what differs
         out += _partition_column_changes(t, ctx)
     out += _table_flags(None, t, ctx)
@@ -137,8 +153,7 @@ def _as_partition_column(parent_col: Column, child: Column) -> Column:
 
 @renders(DROP, Table)
 def drop_table(t: Table, ctx: Context) -> list[Statement]:
-    columns = [t.column_key(c.name) for c in t.columns]
-    return [drop(f"DROP TABLE {_table_name(t)}", t, ctx, also=columns)]
+    return [drop(f"DROP TABLE {_table_name(t)}", t, ctx, also=_owned_keys(t))]
 
 
 def _table_flags(old: Table | None, new: Table, ctx: Context) -> list[Statement]:
@@ -171,7 +186,7 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
         if new.column(c.name) is None and c.local:
             key = old.column_key(c.name)
             out.append(alter(f"ALTER TABLE {name} DROP COLUMN {ident(c.name)}", new.key, ctx, phase="column",
-                             drops=[key, *_inherited_copies(old, c.name, ctx.source)],
+                             drops=[key, *identity_keys(old, c), *_inherited_copies(old, c.name, ctx.source)],
                              releases=ctx.source.dependencies(key),
                              destructive=True, why=f"drops column {old.name}.{c.name} and its data"))
     for c in new.columns:
@@ -181,12 +196,13 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
         if before is None:
             if c.local or not (new.parent or new.inherits):
                 key = new.column_key(c.name)
-                out.append(alter(f"ALTER TABLE {name} ADD COLUMN {column_definition(c)}", new.key, ctx,
-                                 phase="column", creates=[key],
+                out.append(alter(f"ALTER TABLE {name} ADD COLUMN {column_definition(c, new.name)}", new.key, ctx,
+                                 phase="column", creates=[key, *identity_keys(new, c)],
                                  requires=ctx.target.dependencies(key) - {key}))
             out += _column_extras(new, None, c, ctx)
         elif before != c:
             out += _alter_column(new, before, c, ctx)
+    out += _attach(old, new, ctx)
     out += _table_flags(old, new, ctx)
     out += annotate(old, new, ctx)
     return out
@@ -211,6 +227,17 @@ def _parent_drops(table: Table, column: str, ctx: Context) -> bool:
     return False
 
 
+def _attach(old: Table, new: Table, ctx: Context) -> list[Statement]:
+    """ATTACH PARTITION once both tables have their final shape: after columns only one side has are
+    dropped and after the child's own changes (a NOT NULL constraint renamed while it is still its own)."""
+    if not new.parent or (old.parent, old.partition_bound) == (new.parent, new.partition_bound):
+        return []
+    gone = [k for t in (old, ctx.source.objects.get(("table", *new.parent))) if isinstance(t, Table)
+            for k in (t.column_key(c.name) for c in t.columns)]
+    sql = f"ALTER TABLE {qualified(*new.parent)} ATTACH PARTITION {_table_name(new)} {new.partition_bound}"
+    return [alter(sql, new.key, ctx, phase="column", requires=[("table", *new.parent)], after_drop=gone)]
+
+
 def _options(old: Table, new: Table, ctx: Context) -> list[Statement]:
     old_opts = dict(o.split("=", 1) for o in old.options)
     new_opts = dict(o.split("=", 1) for o in new.options)
@@ -227,16 +254,9 @@ def _options(old: Table, new: Table, ctx: Context) -> list[Statement]:
 def _parents(old: Table, new: Table, ctx: Context) -> list[Statement]:
     name = _table_name(new)
     out: list[Statement] = []
-    if (old.parent, old.partition_bound) != (new.parent, new.partition_bound):
-        if old.parent:
-            out.append(alter(f"ALTER TABLE {qualified(*old.parent)} DETACH PARTITION {name}", new.key, ctx,
-                             phase="table", releases=[("table", *old.parent)]))
-        if new.parent:
-            # The shapes must match first: after columns that only one side has are dropped.
-            gone = [k for t in (old, ctx.source.objects.get(("table", *new.parent))) if isinstance(t, Table)
-                    for k in (t.column_key(c.name) for c in t.columns)]
-            out.append(alter(f"ALTER TABLE {qualified(*new.parent)} ATTACH PARTITION {name} {new.partition_bound}",
-                             new.key, ctx, phase="table", requires=[("table", *new.parent)], after_drop=gone))
+    if old.parent and (old.parent, old.partition_bound) != (new.parent, new.partition_bound):
+        out.append(alter(f"ALTER TABLE {qualified(*old.parent)} DETACH PARTITION {name}", new.key, ctx,
+                         phase="table", releases=[("table", *old.parent)]))
     for p in old.inherits:
         if p not in new.inherits:
             out.append(alter(f"ALTER TABLE {name} NO INHERIT {qualified(*p)}", new.key, ctx, phase="table",
@@ -268,14 +288,14 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
         else:  # no ALTER for this: drop the column and add it again
             add(f"ALTER TABLE {table} DROP COLUMN {col}", releases=old_deps, drops=[key], destructive=True,
                 why=f"recreates column {t.name}.{new.name}; its data is lost")
-            add(f"ALTER TABLE {table} ADD COLUMN {column_definition(new)}", creates=[key], requires=new_deps)
+            add(f"ALTER TABLE {table} ADD COLUMN {column_definition(new, t.name)}", creates=[key], requires=new_deps)
             return out + _column_extras(t, None, new, ctx)
     retype = (old.type, old.collation) != (new.type, new.collation)
     drop_default = old.default is not None and (retype or new.default is None or old.identity != new.identity)
     if drop_default and (old.default != new.default or retype):
         add(f"{prefix} DROP DEFAULT", releases=old_deps)
     if old.identity and not new.identity:
-        add(f"{prefix} DROP IDENTITY")
+        add(f"{prefix} DROP IDENTITY", drops=identity_keys(t, old))
     if retype:
         collate = f" COLLATE {new.collation}" if new.collation else ""
         lossless = lossless_type_change(old.type, new.type)
@@ -284,13 +304,16 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
         add(f"{prefix} TYPE {new.type}{collate} USING {col}{via}::{new.type}", requires=new_deps, releases=old_deps,
             destructive=not lossless, why=f"changes {t.name}.{new.name} from {old.type} to {new.type}, which may lose data")
     if new.not_null and not old.not_null:
-        add(f"{prefix} SET NOT NULL")
+        named = _not_null(t.name, new)
+        add(f"ALTER TABLE {table} ADD {named} {col}" if named != "NOT NULL" else f"{prefix} SET NOT NULL")
+    elif new.not_null and old.not_null_name and new.not_null_name and old.not_null_name != new.not_null_name:
+        add(f"ALTER TABLE {table} RENAME CONSTRAINT {ident(old.not_null_name)} TO {ident(new.not_null_name)}")
     if new.default is not None and (new.default != old.default or drop_default):
         add(f"{prefix} SET DEFAULT {new.default}", requires=new_deps, releases=old_deps)
     if new.identity and not old.identity:
         how = "ALWAYS" if new.identity == "a" else "BY DEFAULT"
         opts = f" ({sequence_options(new.identity_options, with_type=False)})" if new.identity_options else ""
-        add(f"{prefix} ADD GENERATED {how} AS IDENTITY{opts}")
+        add(f"{prefix} ADD GENERATED {how} AS IDENTITY{opts}", creates=identity_keys(t, new))
     elif new.identity and old.identity:
         if new.identity != old.identity:
             add(f"{prefix} SET GENERATED {'ALWAYS' if new.identity == 'a' else 'BY DEFAULT'}")
