@@ -127,9 +127,14 @@ JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdroppe
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE r.relkind IN ('r', 'p', 'v', 'm', 'f')""",
-    # Table constraints (incl. PostgreSQL 18's named NOT NULL constraints), keyed by table and name.
+    # Table constraints (incl. PostgreSQL 18's named NOT NULL constraints), keyed by table and name;
+    # an inherited NOT NULL by its column, since PostgreSQL picks its name (the child's own on ATTACH,
+    # the parent's on PARTITION OF) and refuses to rename it.
     "constraints": RELS + """
-SELECT r.nspname || '.' || r.relname || '.' || con.conname AS key, con.contype AS type,
+SELECT r.nspname || '.' || r.relname || '.' || CASE WHEN con.contype = 'n' AND con.coninhcount > 0
+    THEN '(NOT NULL ' || (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = con.conrelid
+                          AND a.attnum = con.conkey[1]) || ')' ELSE con.conname END AS key,
+  con.contype AS type,
   pg_get_constraintdef(con.oid) AS definition, con.condeferrable AS deferrable,
   con.condeferred AS deferred, con.convalidated AS validated,
   CASE WHEN c.relispartition THEN NULL ELSE con.conislocal END AS is_local,

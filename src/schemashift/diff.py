@@ -56,6 +56,8 @@ class Dialect(Protocol):
 
     def retypes_columns(self, old: DbObject, new: DbObject) -> bool: ...
 
+    def without_owner(self, obj: DbObject) -> DbObject: ...
+
 
 @dataclass
 class _Walk:
@@ -90,6 +92,12 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
         changes.append(Drop(old, implied=_goes_with(dialect.owner(old), gone)))
     for key in sorted(walk.replaced):
         changes.append(Create(target.objects[key]))
+    for key in sorted(target.objects.keys() & source.objects.keys() - walk.dropped - walk.replaced):
+        old = source.objects[key]
+        if _goes_with(dialect.owner(old), gone):  # kept, but its owner goes: free it first, re-own after
+            free = dialect.without_owner(old)
+            changes += [Alter(old, free), Alter(free, target.objects[key])]
+            altered.pop(key, None)
     changes.extend(altered[k] for k in sorted(altered) if k not in walk.replaced)
     return changes
 

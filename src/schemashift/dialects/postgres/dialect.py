@@ -94,6 +94,10 @@ class PostgresDialect:
             return ("column", *obj.owned_by)
         return None
 
+    def without_owner(self, obj: DbObject) -> DbObject:
+        """The object freed from the table or column it goes with (a sequence's OWNED BY NONE)."""
+        return replace(obj, owned_by=None) if isinstance(obj, Sequence) else obj
+
     def rebuilt_by_column_type_change(self, key: Key) -> bool:
         """PostgreSQL refuses ALTER COLUMN TYPE under these: drop and recreate them around it."""
         return key[0] in ("view", "rule", "policy", "trigger")
@@ -120,11 +124,28 @@ class PostgresDialect:
 
 
 def _fold_implied(statements: list[Statement], implied: list[tuple[Key, Statement]]) -> list[Statement]:
-    """An object dropped with its owner has no statement; the owner's DROP takes over its edges."""
+    """An object dropped with its owner has no statement; the owner's DROP takes over its edges.
+
+    Except when the object needs something else that is dropped in this plan (a foreign key to
+    another dropped table): folded, two tables referencing each other could never be dropped, so
+    such an object keeps its own DROP and goes first.
+    """
+    dropped_by: dict[Key, Key] = {}
     for owner, child in implied:
-        for i, st in enumerate(statements):
-            if owner in st.drops:
-                statements[i] = replace(st, drops=st.drops | child.drops,
-                                        releases=(st.releases | child.releases) - st.drops - child.drops)
-                break
+        for k in child.drops:
+            dropped_by[k] = owner
+    for st in statements:
+        for k in st.drops:
+            dropped_by.setdefault(k, st.object_key)
+    for owner, child in implied:
+        owner_statement = dropped_by.get(owner, owner)
+        elsewhere = any(dropped_by.get(k) not in (None, owner_statement) for k in child.releases
+                        if k[0] not in ("schema", "extension"))  # containers go last anyway
+        owner_drop = next((i for i, st in enumerate(statements) if owner in st.drops), None)
+        if elsewhere or owner_drop is None:
+            statements.append(child)
+            continue
+        st = statements[owner_drop]
+        statements[owner_drop] = replace(st, drops=st.drops | child.drops,
+                                         releases=(st.releases | child.releases) - st.drops - child.drops)
     return statements

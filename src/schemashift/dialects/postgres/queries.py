@@ -75,14 +75,14 @@ COLUMNS = f"""
 select a.attrelid, a.attname as name, a.attnum, format_type(a.atttypid, a.atttypmod) as type,
     a.attnotnull, a.attidentity, a.attgenerated, a.attislocal,
     (select con.conname from pg_constraint con where con.conrelid = a.attrelid and con.contype = 'n'
-        and con.conkey = array[a.attnum]) as not_null_name,
+        and con.conkey = array[a.attnum] and con.coninhcount = 0) as not_null_name,
     pg_get_expr(d.adbin, d.adrelid) as default_expr, d.oid as attrdef_oid,
     case when a.attcollation <> t.typcollation then
         (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
          join pg_namespace cn on cn.oid = co.collnamespace where co.oid = a.attcollation) end as collation,
     case when a.attstorage <> t.typstorage then a.attstorage end as storage,
     col_description(a.attrelid, a.attnum) as comment,
-    {_acl("a.attacl", "c", "c.relowner")} as acl
+    case when a.attacl is not null then {_acl("a.attacl", "c", "c.relowner")} end as acl
 from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_type t on t.oid = a.atttypid
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
 where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'c', 'f')
@@ -150,8 +150,8 @@ select t.oid, n.nspname as schema, t.typname as name, t.typtype, t.typrelid, t.t
         'multirange', format_type(r.rngmultitypid, null))
         from pg_range r join pg_type st on st.oid = r.rngsubtype where r.rngtypid = t.oid) end as range,
     obj_description(t.oid, 'pg_type') as comment,
-    {_acl("t.typacl", "T", "t.typowner")} as acl,
-    {_acl("null", "T", "t.typowner")} as default_acl,
+    case when t.typtype in ('e', 'd', 'r', 'c') then {_acl("t.typacl", "T", "t.typowner")} end as acl,
+    case when t.typtype in ('e', 'd', 'r', 'c') then {_acl("null", "T", "t.typowner")} end as default_acl,
     {_not_extension_member("pg_type", "t.oid")} as own
 from pg_type t join pg_namespace n on n.oid = t.typnamespace
 left join pg_type bt on bt.oid = t.typbasetype

@@ -182,6 +182,7 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
                          phase="table"))
     out += _options(old, new, ctx)
     out += _parents(old, new, ctx)
+    old = _as_detached(old, new, ctx)
     for c in old.columns:
         if new.column(c.name) is None and c.local:
             key = old.column_key(c.name)
@@ -225,6 +226,20 @@ def _parent_drops(table: Table, column: str, ctx: Context) -> bool:
         if isinstance(new_parent, Table) and new_parent.column(column) is None:
             return True
     return False
+
+
+def _as_detached(old: Table, new: Table, ctx: Context) -> Table:
+    """A detached partition keeps its inherited NOT NULL constraints under the parent's names."""
+    parent = ctx.source.objects.get(("table", *old.parent)) if old.parent and old.parent != new.parent else None
+    if not isinstance(parent, Table):
+        return old
+    columns = []
+    for c in old.columns:
+        inherited = parent.column(c.name)
+        if c.not_null and c.not_null_name is None and inherited is not None and inherited.not_null:
+            c = replace(c, not_null_name=inherited.not_null_name)
+        columns.append(c)
+    return replace(old, columns=tuple(columns))
 
 
 def _attach(old: Table, new: Table, ctx: Context) -> list[Statement]:
