@@ -117,9 +117,8 @@ class Column(DbObject):
     generated_kind: str = ""  # "s" stored, "v" virtual (PostgreSQL 18)
     collation: str | None = None  # only when not the type's default
     storage: str | None = None  # only when not the type's default
-    # False when only inherited. Not compared: PostgreSQL cannot make a column local-only or
-    # inherited-only in place, and it changes nothing but what a later parent DROP COLUMN does.
-    local: bool = field(default=True, compare=False)
+    # False when the column exists only through a parent table (always False in partitions).
+    local: bool = True
     position: int = field(default=0, compare=False)
 
 

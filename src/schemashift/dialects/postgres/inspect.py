@@ -185,7 +185,7 @@ def _relations(r: _Reader, relations: list[Row], columns: list[Row], sequences: 
             _view(r, rel, cols.get(rel["oid"], []))
 
 
-def _column(row: Row, identity: tuple[IdentityOptions, str | None] | None) -> Column:
+def _column(row: Row, identity: tuple[IdentityOptions, str | None] | None, partition: bool = False) -> Column:
     generated = row["default_expr"] if row["attgenerated"] else None
     options, sequence = identity or (None, None)
     return Column(
@@ -193,7 +193,7 @@ def _column(row: Row, identity: tuple[IdentityOptions, str | None] | None) -> Co
         default=None if generated else row["default_expr"],
         identity=row["attidentity"], identity_options=options, identity_sequence=sequence,
         generated=generated, generated_kind=row["attgenerated"], collation=row["collation"],
-        storage=row["storage"], local=row["attislocal"], position=row["attnum"],
+        storage=row["storage"], local=row["attislocal"] and not partition, position=row["attnum"],
         comment=row["comment"], acl=acl(row["acl"]),
     )
 
@@ -204,7 +204,7 @@ def _table(r: _Reader, rel: Row, cols: list[Row],
     parent = parents[0] if rel["relispartition"] else None
     table = Table(
         rel["schema"], rel["name"],
-        columns=tuple(_column(c, identity.get((rel["oid"], c["attnum"]))) for c in cols),
+        columns=tuple(_column(c, identity.get((rel["oid"], c["attnum"])), rel["relispartition"]) for c in cols),
         partitioned=rel["relkind"] == "p", unlogged=rel["relpersistence"] == "u",
         options=tuple(sorted(rel["reloptions"] or ())), partition_key=rel["partition_key"],
         parent=parent, partition_bound=rel["partition_bound"],

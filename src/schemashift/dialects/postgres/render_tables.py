@@ -194,11 +194,19 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
         before = old.column(c.name)
         if before is not None and not before.local and c.local and _parent_drops(old, c.name, ctx):
             before = None  # goes with the parent's column: add it back as the table's own
+        elif before is not None and before.local and not c.local and _parent_adds(new, c.name, ctx):
+            # Only a column the parent brings is inherited-only; the table's own must go first.
+            out.append(alter(f"ALTER TABLE {name} DROP COLUMN {ident(c.name)}", new.key, ctx, phase="column",
+                             drops=[new.column_key(c.name)], releases=ctx.source.dependencies(new.column_key(c.name)),
+                             destructive=True, why=f"{new.name}.{c.name} becomes the parent's column; "
+                             "the table's own values are dropped"))
+            continue
         if before is None:
             if c.local or not (new.parent or new.inherits):
                 key = new.column_key(c.name)
                 out.append(alter(f"ALTER TABLE {name} ADD COLUMN {column_definition(c, new.name)}", new.key, ctx,
-                                 phase="column", creates=[key, *identity_keys(new, c)],
+                                 phase="column",
+                                 creates=[key, *identity_keys(new, c), *_inherited_copies(new, c.name, ctx.target)],
                                  requires=ctx.target.dependencies(key) - {key}))
             out += _column_extras(new, None, c, ctx)
         elif before != c:
@@ -210,7 +218,8 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
 
 
 def _inherited_copies(parent: Table, column: str, schema: Schema) -> list[Key]:
-    """Columns of child tables that only exist through `parent`: its DROP COLUMN drops them too."""
+    """Columns of child tables that only exist through `parent`: its ADD COLUMN makes them and its
+    DROP COLUMN drops them too."""
     keys = []
     for obj in schema.objects.values():
         if isinstance(obj, Table) and (parent.schema, parent.name) in (*obj.inherits, obj.parent):
@@ -218,6 +227,15 @@ def _inherited_copies(parent: Table, column: str, schema: Schema) -> list[Key]:
             if col is not None and not col.local:
                 keys.append(obj.column_key(column))
     return keys
+
+
+def _parent_adds(table: Table, column: str, ctx: Context) -> bool:
+    for parent in table.inherits:
+        old_parent, new_parent = (s.objects.get(("table", *parent)) for s in (ctx.source, ctx.target))
+        if isinstance(new_parent, Table) and new_parent.column(column) is not None and (
+                not isinstance(old_parent, Table) or old_parent.column(column) is None):
+            return True
+    return False
 
 
 def _parent_drops(table: Table, column: str, ctx: Context) -> bool:

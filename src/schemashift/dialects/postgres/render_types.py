@@ -119,10 +119,16 @@ def alter_enum(old: EnumType, new: EnumType, ctx: Context) -> list[Statement]:
         return _rebuild_enum(old, new, ctx) + annotate(old, new, ctx)
     name = qualified(new.schema, new.name)
     out: list[Statement] = []
+    first_kept = next((x for x in new.labels if x in old.labels), None)
     for i, label in enumerate(new.labels):
         if label in old.labels:
             continue
-        where = f" AFTER {literal(new.labels[i - 1])}" if i else f" BEFORE {literal(new.labels[1])}"
+        # Added in label order, so the previous label always exists by now; the first goes before
+        # the first label the type already has.
+        if i:
+            where = f" AFTER {literal(new.labels[i - 1])}"
+        else:
+            where = f" BEFORE {literal(first_kept)}" if first_kept is not None else ""
         # The new label cannot be used in the transaction that adds it: run it on its own.
         out.append(alter(f"ALTER TYPE {name} ADD VALUE {literal(label)}{where}", new.key, ctx, phase="type",
                          transactional=False))
