@@ -144,6 +144,13 @@ def danbooru_cases() -> list[Case]:
     ]
 
 
+def gitlab_cases() -> list[Case]:
+    """GitLab's schema at its last migration squash and 8.5 months later (each case runs both directions)."""
+    folder = CORPUS / "gitlab"
+    return [Case(suite="gitlab", file="gitlab", name="init_structure__structure", a=_read(folder / "init_structure.sql"),
+                 b=_read(folder / "structure.sql"), majors=(15,), cache=True)]
+
+
 def chinook_cases() -> list[Case]:
     """Chinook with plain, identity and serial primary keys, every pair."""
     files = sorted((CORPUS / "chinook").glob("schema_only_*.sql"))

@@ -25,6 +25,7 @@ SUITES = {
     "migra": corpus.migra_cases,
     "chinook": corpus.chinook_cases,
     "danbooru": corpus.danbooru_cases,
+    "gitlab": corpus.gitlab_cases,
 }
 
 

@@ -364,7 +364,7 @@ def assert_same_catalog(url_a: str, url_b: str, **filters: Any) -> None:
         raise AssertionError(_report("catalogs differ", diffs))
 
 
-def _report(title: str, lines: list[str], limit: int = 40) -> str:
+def _report(title: str, lines: list[str], limit: int = int(os.environ.get("ORACLE_LINES", "40"))) -> str:
     shown = lines[:limit]
     more = f"\n  ... and {len(lines) - limit} more" if len(lines) > limit else ""
     return f"{title} ({len(lines)}):\n  " + "\n  ".join(shown) + more

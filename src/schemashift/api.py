@@ -17,7 +17,7 @@ from .dialects.postgres.inspect import InspectOptions
 from .errors import SchemashiftError, UnsafeChanges
 from .model import Schema
 from .plan import Plan, Statement
-from .sources import open_source
+from .sources import URL_PREFIXES, connect, open_source
 
 DIALECT = PostgresDialect()
 
@@ -37,13 +37,12 @@ def _connected(source: Source, dev_url: str | None, pg_bin: str | None) -> Itera
     if isinstance(source, psycopg.Connection):
         yield source
         return
-    with open_source(source, dev_url=dev_url, pg_bin=pg_bin) as url:
-        try:
-            conn = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as exc:
-            raise SchemashiftError(f"cannot connect: {str(exc).strip().splitlines()[0]}") from None
-        with conn:
+    if source.startswith(URL_PREFIXES):  # a live database: one connection, no separate check
+        with connect(source, autocommit=True) as conn:
             yield conn
+        return
+    with open_source(source, dev_url=dev_url, pg_bin=pg_bin) as url, connect(url, autocommit=True) as conn:
+        yield conn
 
 
 def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_schemas: list[str] | str | None = None,

@@ -94,13 +94,20 @@ def _open_path(spec: str, *, dev_url: str | None, pg_bin: str | None) -> Iterato
         server.drop_database(name)
 
 
-def check_connects(url: str) -> None:
-    """Fail with a one-line `SourceError` unless `url` accepts a connection."""
+def connect(url: str, **options: object) -> psycopg.Connection:
+    """A connection to `url`, or a one-line `SourceError` saying why not (password hidden)."""
+    url = normalize_url(url)
     try:
         given = conninfo_to_dict(url)
-        psycopg.connect(url, connect_timeout=given.get("connect_timeout", CONNECT_TIMEOUT_SECONDS)).close()
+        timeout = given.get("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+        return psycopg.connect(url, connect_timeout=timeout, **options)  # type: ignore[arg-type]
     except psycopg.Error as exc:
         raise SourceError(f"cannot connect to {url}: {_first_line(str(exc))}") from None
+
+
+def check_connects(url: str) -> None:
+    """Fail with a one-line `SourceError` unless `url` accepts a connection."""
+    connect(url).close()
 
 
 def sql_paths(spec: str) -> list[Path]:
