@@ -139,7 +139,10 @@ SELECT r.nspname || '.' || r.relname || '.' || CASE WHEN con.contype = 'n' AND c
   con.condeferred AS deferred, con.convalidated AS validated,
   CASE WHEN c.relispartition THEN NULL ELSE con.conislocal END AS is_local,
   CASE WHEN c.relispartition THEN NULL ELSE con.coninhcount END AS inherited_count,
-  con.connoinherit AS no_inherit, obj_description(con.oid, 'pg_constraint') AS comment
+  -- On a partition, NO INHERIT of a PRIMARY KEY / UNIQUE / EXCLUDE only records how it was made
+  -- (PARTITION OF clones it false, ATTACH keeps the partition's own true); pg_dump does not keep it.
+  CASE WHEN c.relispartition AND con.contype IN ('p', 'u', 'x') THEN NULL ELSE con.connoinherit END AS no_inherit,
+  obj_description(con.oid, 'pg_constraint') AS comment
 FROM rels r JOIN pg_class c ON c.oid = r.oid JOIN pg_constraint con ON con.conrelid = r.oid""",
     # Indexes, keyed by name (index names are unique per schema).
     "indexes": RELS + """

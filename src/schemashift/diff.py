@@ -9,7 +9,7 @@ for the views, rules, policies and triggers that read it, which PostgreSQL canno
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -42,7 +42,18 @@ class Alter:
         return Alter(self.new, self.old)
 
 
-Change = Create | Drop | Alter
+@dataclass(frozen=True)
+class Rename:
+    """The same object under another name (only where a drop is impossible or would lose data)."""
+
+    old: DbObject
+    new: DbObject
+
+    def reverse(self) -> Rename:
+        return Rename(self.new, self.old)
+
+
+Change = Create | Drop | Alter | Rename
 
 
 class Dialect(Protocol):
@@ -50,13 +61,15 @@ class Dialect(Protocol):
 
     def can_alter(self, old: DbObject, new: DbObject) -> bool: ...
 
-    def owner(self, obj: DbObject) -> Key | None: ...
+    def owners(self, obj: DbObject) -> tuple[Key, ...]: ...
 
     def rebuilt_by_column_type_change(self, key: Key) -> bool: ...
 
     def retypes_columns(self, old: DbObject, new: DbObject) -> bool: ...
 
     def without_owner(self, obj: DbObject) -> DbObject: ...
+
+    def rename_identity(self, obj: DbObject) -> Hashable | None: ...
 
 
 @dataclass
@@ -85,21 +98,41 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
         else:
             walk.replaced.add(key)
     _cascade(walk, altered)
+    renames = _renames(walk, altered)
     gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
     changes: list[Change] = []
     for key in sorted(walk.dropped | walk.replaced):
         old = source.objects[key]
-        changes.append(Drop(old, implied=_goes_with(dialect.owner(old), gone)))
+        changes.append(Drop(old, implied=_goes_with(dialect.owners(old), gone)))
     for key in sorted(walk.replaced):
         changes.append(Create(target.objects[key]))
     for key in sorted(target.objects.keys() & source.objects.keys() - walk.dropped - walk.replaced):
         old = source.objects[key]
-        if _goes_with(dialect.owner(old), gone):  # kept, but its owner goes: free it first, re-own after
+        if _goes_with(dialect.owners(old), gone) and dialect.without_owner(old) != old:
+            # kept, but its owner goes: free it first, re-own it after
             free = dialect.without_owner(old)
             changes += [Alter(old, free), Alter(free, target.objects[key])]
             altered.pop(key, None)
     changes.extend(altered[k] for k in sorted(altered) if k not in walk.replaced)
-    return changes
+    return changes + renames
+
+
+def _renames(walk: _Walk, altered: dict[Key, Change]) -> list[Change]:
+    """Pair a dropped and a created object that the dialect says are one object renamed."""
+    dropped: dict[Hashable, Key] = {}
+    for key in walk.dropped:
+        identity = walk.dialect.rename_identity(walk.source.objects[key])
+        if identity is not None:
+            dropped[identity] = key
+    renames: list[Change] = []
+    for key, change in sorted(altered.items()):
+        identity = walk.dialect.rename_identity(change.new) if isinstance(change, Create) else None
+        if identity is not None and identity in dropped:
+            old_key = dropped.pop(identity)
+            walk.dropped.discard(old_key)
+            del altered[key]
+            renames.append(Rename(walk.source.objects[old_key], change.new))
+    return renames
 
 
 def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
@@ -141,11 +174,10 @@ def _column_keys(obj: DbObject) -> list[Key]:
     return [obj.column_key(c.name) for c in obj.columns] if isinstance(obj, Table) else []
 
 
-def _goes_with(owner: Key | None, gone: set[Key]) -> bool:
-    """Whether PostgreSQL drops an object by itself when its owner (table or column) goes."""
-    if owner is None:
-        return False
-    return owner in gone or (owner[0] == "column" and ("table", *owner[1:3]) in gone)
+def _goes_with(owners: tuple[Key, ...], gone: set[Key]) -> bool:
+    """Whether PostgreSQL drops an object by itself when one of its owners (table, column, parent
+    index) goes."""
+    return any(o in gone or (o[0] == "column" and ("table", *o[1:3]) in gone) for o in owners)
 
 
 def _dropped_columns(altered: dict[Key, Change]) -> Iterator[Key]:

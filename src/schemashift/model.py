@@ -153,6 +153,8 @@ class Constraint(DbObject):
     type: str  # p, u, f, c, x (pg_constraint.contype)
     definition: str  # pg_get_constraintdef, incl. DEFERRABLE / NOT VALID
     on_domain: bool = False
+    # On a partition: the partitioned table's constraint it is attached to, (schema, table, name).
+    parent: tuple[str, str, str] | None = None
 
     @property
     def key(self) -> Key:
@@ -166,6 +168,10 @@ class Index(SchemaObject):
     definition: str  # pg_get_indexdef
     clustered: bool = False
     on_view: bool = field(default=False, compare=False)  # on a materialized view, not a table
+    # On a partition: the partitioned table's index it is attached to, by name and by model key
+    # (an index that backs a constraint is that constraint in the model).
+    parent: tuple[str, str] | None = None
+    parent_key: Key | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -338,13 +344,37 @@ class Schema:
     objects: dict[Key, DbObject] = field(default_factory=dict)
     depends: dict[Key, set[Key]] = field(default_factory=dict)
     server_version: int = 0
+    _attachment_index: tuple[dict[Key, list[Key]], dict[tuple[str, str], list[Key]]] | None = field(
+        default=None, repr=False, compare=False)
 
     def add(self, obj: DbObject) -> None:
         self.objects[obj.key] = obj
+        self._attachment_index = None
 
     def depend(self, key: Key, on: Key) -> None:
         if key != on:
             self.depends.setdefault(key, set()).add(on)
+
+    def attached_to(self, parent: Key) -> list[Key]:
+        """Indexes and constraints of partitions attached to the index or constraint `parent`."""
+        return self._attachments()[0].get(parent, [])
+
+    def attachments_on(self, schema: str, table: str) -> list[Key]:
+        """A partition's own indexes and constraints that are attached to its parent's."""
+        return self._attachments()[1].get((schema, table), [])
+
+    def _attachments(self) -> tuple[dict[Key, list[Key]], dict[tuple[str, str], list[Key]]]:
+        if self._attachment_index is None:
+            by_parent: dict[Key, list[Key]] = {}
+            by_table: dict[tuple[str, str], list[Key]] = {}
+            for obj in self.objects.values():
+                up = obj.parent_key if isinstance(obj, Index) else (
+                    ("constraint", *obj.parent) if isinstance(obj, Constraint) and obj.parent else None)
+                if up is not None:
+                    by_parent.setdefault(up, []).append(obj.key)
+                    by_table.setdefault((obj.schema, obj.table), []).append(obj.key)  # type: ignore[union-attr]
+            self._attachment_index = (by_parent, by_table)
+        return self._attachment_index
 
     def dependencies(self, key: Key) -> frozenset[Key]:
         return frozenset(self.depends.get(key, ()))

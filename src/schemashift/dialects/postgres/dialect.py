@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import psycopg
 
-from ...diff import Alter, Change, Create, Drop
+from ...diff import Alter, Change, Create, Drop, Rename
 from ...model import (
     Collation,
     Constraint,
@@ -32,7 +32,7 @@ from ...model import (
 from ...plan import Plan, Statement, order
 from . import render_code, render_tables, render_types  # noqa: F401  (they register renderers)
 from .inspect import InspectOptions, inspect_connection
-from .render_core import ALTER, CREATE, DROP, Context, lookup
+from .render_core import ALTER, CREATE, DROP, RENAME, Context, lookup
 from .render_types import enum_is_extended
 
 
@@ -80,23 +80,39 @@ class PostgresDialect:
             return old.version == new.version or new.version is None or new.version in old.updatable_to
         if isinstance(old, Statistics) and isinstance(new, Statistics):
             return old.definition == new.definition
-        if isinstance(old, Index | Collation | RangeType | Publication):
+        if isinstance(old, Index) and isinstance(new, Index):  # attaching to a parent is an ALTER
+            return replace(_bare(old), parent=None, parent_key=None) == replace(_bare(new), parent=None, parent_key=None) \
+                and old.parent in (None, new.parent)
+        if isinstance(old, Collation | RangeType | Publication):
             return _bare(old) == _bare(new)
         return True
 
-    def owner(self, obj: DbObject) -> Key | None:
-        """The table (or column) whose DROP takes `obj` with it."""
-        if isinstance(obj, Constraint | Trigger | Policy | Rule):
-            return ("table", obj.schema, obj.table)
+    def owners(self, obj: DbObject) -> tuple[Key, ...]:
+        """What takes `obj` with it when dropped: its table (or column), and for a partition's
+        attached index or constraint also the parent's."""
+        if isinstance(obj, Constraint):
+            return (("table", obj.schema, obj.table),) + ((("constraint", *obj.parent),) if obj.parent else ())
+        if isinstance(obj, Trigger | Policy | Rule):
+            return (("table", obj.schema, obj.table),)
         if isinstance(obj, Index):
-            return ("view" if obj.on_view else "table", obj.schema, obj.table)
+            table = ("view" if obj.on_view else "table", obj.schema, obj.table)
+            return (table,) + ((obj.parent_key,) if obj.parent_key else ())
         if isinstance(obj, Sequence) and obj.owned_by:
-            return ("column", *obj.owned_by)
-        return None
+            return (("column", *obj.owned_by),)
+        return ()
 
     def without_owner(self, obj: DbObject) -> DbObject:
         """The object freed from the table or column it goes with (a sequence's OWNED BY NONE)."""
         return replace(obj, owned_by=None) if isinstance(obj, Sequence) else obj
+
+    def rename_identity(self, obj: DbObject) -> tuple[object, ...] | None:
+        """A partition's attached index or constraint cannot be dropped alone: when only its name
+        differs, it is renamed. Its identity is its parent, its table and its definition."""
+        if isinstance(obj, Index) and obj.parent_key:
+            return ("index", obj.parent_key, obj.schema, obj.table, obj.definition.split(" ON ", 1)[1])
+        if isinstance(obj, Constraint) and obj.parent:
+            return ("constraint", obj.parent, obj.schema, obj.table, obj.definition)
+        return None
 
     def rebuilt_by_column_type_change(self, key: Key) -> bool:
         """PostgreSQL refuses ALTER COLUMN TYPE under these: drop and recreate them around it."""
@@ -109,43 +125,46 @@ class PostgresDialect:
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:
         ctx = Context(source, target)
         statements: list[Statement] = []
-        implied: list[tuple[Key, Statement]] = []
+        implied: list[tuple[tuple[Key, ...], Statement]] = []
         for change in changes:
             if isinstance(change, Create):
                 statements += lookup(CREATE, change.new, "create")(change.new, ctx)
             elif isinstance(change, Drop) and change.implied:
-                owner = self.owner(change.old)
-                implied += [(owner, s) for s in lookup(DROP, change.old, "drop")(change.old, ctx)]  # type: ignore[misc]
+                owners = self.owners(change.old)
+                implied += [(owners, s) for s in lookup(DROP, change.old, "drop")(change.old, ctx)]
             elif isinstance(change, Drop):
                 statements += lookup(DROP, change.old, "drop")(change.old, ctx)
             elif isinstance(change, Alter):
                 statements += lookup(ALTER, change.new, "alter")(change.old, change.new, ctx)
+            elif isinstance(change, Rename):
+                statements += lookup(RENAME, change.new, "rename")(change.old, change.new, ctx)
         return order(_fold_implied(statements, implied))
 
 
-def _fold_implied(statements: list[Statement], implied: list[tuple[Key, Statement]]) -> list[Statement]:
+def _fold_implied(statements: list[Statement], implied: list[tuple[tuple[Key, ...], Statement]]) -> list[Statement]:
     """An object dropped with its owner has no statement; the owner's DROP takes over its edges.
 
     Except when the object needs something else that is dropped in this plan (a foreign key to
     another dropped table): folded, two tables referencing each other could never be dropped, so
     such an object keeps its own DROP and goes first.
     """
-    dropped_by: dict[Key, Key] = {}
-    for owner, child in implied:
-        for k in child.drops:
-            dropped_by[k] = owner
-    for st in statements:
+    statement_dropping: dict[Key, int] = {}
+    for i, st in enumerate(statements):
         for k in st.drops:
-            dropped_by.setdefault(k, st.object_key)
-    for owner, child in implied:
-        owner_statement = dropped_by.get(owner, owner)
-        elsewhere = any(dropped_by.get(k) not in (None, owner_statement) for k in child.releases
+            statement_dropping.setdefault(k, i)
+    owner_of: list[int | None] = []
+    for owners, child in implied:
+        owner_of.append(next((statement_dropping[o] for o in owners if o in statement_dropping), None))
+        for k in child.drops:
+            if owner_of[-1] is not None:
+                statement_dropping.setdefault(k, owner_of[-1])
+    for (owners, child), owner in zip(implied, owner_of):
+        elsewhere = any(statement_dropping.get(k, owner) != owner for k in child.releases
                         if k[0] not in ("schema", "extension"))  # containers go last anyway
-        owner_drop = next((i for i, st in enumerate(statements) if owner in st.drops), None)
-        if elsewhere or owner_drop is None:
+        if elsewhere or owner is None:
             statements.append(child)
             continue
-        st = statements[owner_drop]
-        statements[owner_drop] = replace(st, drops=st.drops | child.drops,
-                                         releases=(st.releases | child.releases) - st.drops - child.drops)
+        st = statements[owner]
+        statements[owner] = replace(st, drops=st.drops | child.drops,
+                                    releases=(st.releases | child.releases) - st.drops - child.drops)
     return statements

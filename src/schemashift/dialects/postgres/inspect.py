@@ -288,10 +288,11 @@ def _constraints(r: _Reader, rows: list[Row]) -> None:
             domains.setdefault(key, []).append((row["name"], row["definition"]))
             r.remember("pg_constraint", row["oid"], key)
             continue
-        if not row["conislocal"] or row["conparentid"]:
-            continue  # inherited from a parent table: created with it
+        attached = row["relispartition"] and row["contype"] in ("p", "u", "x") and row["parent"]
+        if not attached and (not row["conislocal"] or row["conparentid"]):
+            continue  # inherited from a parent table (CHECK, a partition's FK clone): created with it
         obj = Constraint(row["schema"], row["table_name"], row["name"], row["contype"], row["definition"],
-                         comment=row["comment"])
+                         parent=tuple(row["parent"]) if attached else None, comment=row["comment"])
         r.schema.add(obj)
         r.remember("pg_constraint", row["oid"], obj.key)
         r.schema.depend(obj.key, ("table", row["schema"], row["table_name"]))
@@ -302,18 +303,19 @@ def _constraints(r: _Reader, rows: list[Row]) -> None:
 
 
 def _indexes(r: _Reader, rows: list[Row]) -> None:
+    for row in rows:  # first every index's key, so that a partition's index can name its parent's
+        backs = row["constraint_oid"] and r.keys.get(("pg_constraint", row["constraint_oid"], 0))
+        r.remember("pg_class", row["oid"], backs or ("index", row["schema"], row["name"]))
     for row in rows:
         if row["constraint_oid"]:
-            key = r.keys.get(("pg_constraint", row["constraint_oid"], 0))
-            if key:
-                r.remember("pg_class", row["oid"], key)
-            continue
-        if row["parent"]:
-            parent_key = ("index", *row["parent"])
-            r.remember("pg_class", row["oid"], parent_key)
-            continue  # attached to an index on the partitioned parent: created with it
+            continue  # the constraint is the object
+        parent = parent_key = None
+        if row["parent"]:  # attached to the partitioned table's index (or its constraint's)
+            parent = (row["parent"][0], row["parent"][1])
+            parent_key = r.keys.get(("pg_class", row["parent"][2], 0))
         obj = Index(row["schema"], row["name"], table=row["table_name"], definition=row["definition"],
-                    clustered=row["indisclustered"], on_view=row["relkind"] == "m", comment=row["comment"])
+                    clustered=row["indisclustered"], on_view=row["relkind"] == "m", parent=parent,
+                    parent_key=parent_key, comment=row["comment"])
         _add(r, obj, "pg_class", row["oid"])
 
 

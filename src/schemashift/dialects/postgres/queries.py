@@ -94,6 +94,10 @@ order by a.attrelid, a.attnum
 CONSTRAINTS = """
 select con.oid, n.nspname as schema, c.relname as table_name, t.typname as type_name, con.conname as name,
     con.contype, pg_get_constraintdef(con.oid) as definition, con.conislocal, con.conparentid,
+    c.relispartition,
+    (select json_build_array(pn.nspname, pc.relname, pcon.conname) from pg_constraint pcon
+        join pg_class pc on pc.oid = pcon.conrelid join pg_namespace pn on pn.oid = pc.relnamespace
+        where pcon.oid = con.conparentid) as parent,
     obj_description(con.oid, 'pg_constraint') as comment
 from pg_constraint con join pg_namespace n on n.oid = con.connamespace
 left join pg_class c on c.oid = con.conrelid
@@ -108,8 +112,9 @@ select i.indexrelid as oid, n.nspname as schema, ic.relname as name, tc.relname 
     pg_get_indexdef(i.indexrelid) as definition, i.indisclustered, tc.relkind,
     (select k.oid from pg_constraint k where k.conindid = i.indexrelid and k.conrelid = i.indrelid
         and k.contype in ('p', 'u', 'x')) as constraint_oid,
-    (select json_build_array(pn.nspname, pc.relname) from pg_inherits h join pg_class pc on pc.oid = h.inhparent
-        join pg_namespace pn on pn.oid = pc.relnamespace where h.inhrelid = i.indexrelid) as parent,
+    (select json_build_array(pn.nspname, pc.relname, h.inhparent::bigint) from pg_inherits h
+        join pg_class pc on pc.oid = h.inhparent join pg_namespace pn on pn.oid = pc.relnamespace
+        where h.inhrelid = i.indexrelid) as parent,
     obj_description(i.indexrelid, 'pg_class') as comment
 from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class tc on tc.oid = i.indrelid
 join pg_namespace n on n.oid = ic.relnamespace

@@ -31,6 +31,7 @@ class Context:
 CREATE: dict[type, Callable[..., list[Statement]]] = {}
 DROP: dict[type, Callable[..., list[Statement]]] = {}
 ALTER: dict[type, Callable[..., list[Statement]]] = {}
+RENAME: dict[type, Callable[..., list[Statement]]] = {}
 
 
 def renders(table: dict[type, Callable[..., list[Statement]]], *classes: type) -> Callable[[Any], Any]:
@@ -67,9 +68,10 @@ def _deps(schema: Schema, keys: Iterable[Key]) -> frozenset[Key]:
 
 
 def create(sql: str, obj: DbObject, ctx: Context, *, also: Iterable[Key] = (), phase: str | None = None,
-           transactional: bool = True) -> Statement:
+           transactional: bool = True, also_requires: Iterable[Key] = ()) -> Statement:
     keys = {obj.key, *also}
-    return Statement(sql, "create", obj.key, creates=frozenset(keys), requires=_deps(ctx.target, keys),
+    return Statement(sql, "create", obj.key, creates=frozenset(keys),
+                     requires=_deps(ctx.target, keys) | frozenset(also_requires),
                      phase=PHASE[phase or obj.kind], transactional=transactional)
 
 

@@ -10,6 +10,7 @@ from .render_core import (
     ALTER,
     CREATE,
     DROP,
+    RENAME,
     Context,
     alter,
     annotate,
@@ -107,25 +108,28 @@ def _column_extras(t: Table, old: Column | None, new: Column, ctx: Context) -> l
     return out
 
 
+def _partition_key(t: Table) -> Key:
+    """Stands for "t is attached to its parent": index and constraint attachments need it."""
+    return ("partition", t.schema, t.name)
+
+
 @renders(CREATE, Table)
 def create_table(t: Table, ctx: Context) -> list[Statement]:
+    """A partition is made as pg_dump makes it: a table of its own, then ATTACH PARTITION, which adopts
+    the partition's own indexes and constraints, so their names are the target's, not generated."""
     name = _table_name(t)
-    local = [c for c in t.columns if c.local or not (t.parent or t.inherits)]
+    local = [c for c in t.columns if c.local or t.parent or not t.inherits]
     head = f"CREATE {'UNLOGGED ' if t.unlogged else ''}TABLE {name}"
-    if t.parent:
-        sql = f"{head} PARTITION OF {qualified(*t.parent)} {t.partition_bound}"
-    else:
-        body = ",\n".join(f"    {column_definition(c, t.name)}" for c in local)
-        sql = f"{head} (\n{body}\n)" if local else f"{head} ()"
-        if t.inherits:
-            sql += f" INHERITS ({', '.join(qualified(*p) for p in t.inherits)})"
+    body = ",\n".join(f"    {column_definition(c, t.name)}" for c in local)
+    sql = f"{head} (\n{body}\n)" if local else f"{head} ()"
+    if t.inherits:
+        sql += f" INHERITS ({', '.join(qualified(*p) for p in t.inherits)})"
     if t.partition_key:
         sql += f" PARTITION BY {t.partition_key}"
     if t.options:
         sql += f" WITH ({', '.join(t.options)})"
     out = [create(sql, t, ctx, also=_owned_keys(t))]
-    if t.parent:  # a partition's columns come from its parent; say what differs
-        out += _partition_column_changes(t, ctx)
+    out += _attach(None, t, ctx)
     out += _table_flags(None, t, ctx)
     for c in t.columns:
         out += _column_extras(t, None, c, ctx)
@@ -133,27 +137,10 @@ def create_table(t: Table, ctx: Context) -> list[Statement]:
     return out
 
 
-def _partition_column_changes(t: Table, ctx: Context) -> list[Statement]:
-    parent = ctx.target.objects.get(("table", *t.parent))  # type: ignore[misc]
-    out: list[Statement] = []
-    if not isinstance(parent, Table):
-        return out
-    for c in t.columns:
-        inherited = parent.column(c.name)
-        if inherited is not None and inherited != c:
-            out += _alter_column(t, _as_partition_column(inherited, c), c, ctx)
-    return out
-
-
-def _as_partition_column(parent_col: Column, child: Column) -> Column:
-    """What a partition's column is right after PARTITION OF: the parent's, minus its comment/grants."""
-    return replace(parent_col, comment=None, acl=frozenset(), local=child.local, identity="" if not child.identity else parent_col.identity,
-                   identity_options=child.identity_options if child.identity else parent_col.identity_options)
-
-
 @renders(DROP, Table)
 def drop_table(t: Table, ctx: Context) -> list[Statement]:
-    return [drop(f"DROP TABLE {_table_name(t)}", t, ctx, also=_owned_keys(t))]
+    attached = [_partition_key(t)] if t.parent else []
+    return [drop(f"DROP TABLE {_table_name(t)}", t, ctx, also=_owned_keys(t) + attached)]
 
 
 def _table_flags(old: Table | None, new: Table, ctx: Context) -> list[Statement]:
@@ -260,15 +247,18 @@ def _as_detached(old: Table, new: Table, ctx: Context) -> Table:
     return replace(old, columns=tuple(columns))
 
 
-def _attach(old: Table, new: Table, ctx: Context) -> list[Statement]:
+def _attach(old: Table | None, new: Table, ctx: Context) -> list[Statement]:
     """ATTACH PARTITION once both tables have their final shape: after columns only one side has are
-    dropped and after the child's own changes (a NOT NULL constraint renamed while it is still its own)."""
-    if not new.parent or (old.parent, old.partition_bound) == (new.parent, new.partition_bound):
+    dropped, after the child's own changes (a NOT NULL constraint renamed while it is still its own)
+    and after the indexes and constraints it brings, which the parent then adopts by name."""
+    if not new.parent or (old is not None and (old.parent, old.partition_bound) == (new.parent, new.partition_bound)):
         return []
     gone = [k for t in (old, ctx.source.objects.get(("table", *new.parent))) if isinstance(t, Table)
             for k in (t.column_key(c.name) for c in t.columns)]
+    own = ctx.target.attachments_on(new.schema, new.name)
     sql = f"ALTER TABLE {qualified(*new.parent)} ATTACH PARTITION {_table_name(new)} {new.partition_bound}"
-    return [alter(sql, new.key, ctx, phase="column", requires=[("table", *new.parent)], after_drop=gone)]
+    return [alter(sql, new.key, ctx, phase="column", requires=[("table", *new.parent), *own], after_drop=gone,
+                  creates=[_partition_key(new)])]
 
 
 def _options(old: Table, new: Table, ctx: Context) -> list[Statement]:
@@ -289,7 +279,7 @@ def _parents(old: Table, new: Table, ctx: Context) -> list[Statement]:
     out: list[Statement] = []
     if old.parent and (old.parent, old.partition_bound) != (new.parent, new.partition_bound):
         out.append(alter(f"ALTER TABLE {qualified(*old.parent)} DETACH PARTITION {name}", new.key, ctx,
-                         phase="table", releases=[("table", *old.parent)]))
+                         phase="table", releases=[("table", *old.parent)], drops=[_partition_key(old)]))
     for p in old.inherits:
         if p not in new.inherits:
             out.append(alter(f"ALTER TABLE {name} NO INHERIT {qualified(*p)}", new.key, ctx, phase="table",
@@ -369,10 +359,23 @@ def _identity_option_changes(old: IdentityOptions | None, new: IdentityOptions) 
 # Constraints -------------------------------------------------------------------------------------
 
 
+def _attach_index(parent_index: tuple[str, str], child_index: tuple[str, str], parent: Key, child: Key,
+                  table: tuple[str, str], ctx: Context) -> Statement:
+    """ALTER INDEX … ATTACH PARTITION: a no-op when PostgreSQL already attached it (ATTACH PARTITION
+    or the parent's CREATE INDEX adopt matching indexes), needed when the parent index came first."""
+    sql = f"ALTER INDEX {qualified(*parent_index)} ATTACH PARTITION {qualified(*child_index)}"
+    return alter(sql, child, ctx, phase="index", requires=[parent, ("partition", *table)])
+
+
 @renders(CREATE, Constraint)
 def create_constraint(c: Constraint, ctx: Context) -> list[Statement]:
     sql = f"ALTER TABLE {qualified(c.schema, c.table)} ADD CONSTRAINT {ident(c.name)} {c.definition}"
-    return [create(sql, c, ctx, phase="foreign_key" if c.type == "f" else "constraint")] + annotate(None, c, ctx)
+    out = [create(sql, c, ctx, phase="foreign_key" if c.type == "f" else "constraint",
+                  also_requires=ctx.target.attached_to(c.key))]  # the partitions' own first: adopted
+    if c.parent:  # an index-backed constraint's index is named after it
+        out.append(_attach_index((c.parent[0], c.parent[2]), (c.schema, c.name), ("constraint", *c.parent), c.key,
+                                 (c.schema, c.table), ctx))
+    return out + annotate(None, c, ctx)
 
 
 @renders(DROP, Constraint)
@@ -390,6 +393,12 @@ def alter_constraint(old: Constraint, new: Constraint, ctx: Context) -> list[Sta
     return out + annotate(old, new, ctx)
 
 
+@renders(RENAME, Constraint)
+def rename_constraint(old: Constraint, new: Constraint, ctx: Context) -> list[Statement]:
+    sql = f"ALTER TABLE {qualified(new.schema, new.table)} RENAME CONSTRAINT {ident(old.name)} TO {ident(new.name)}"
+    return [alter(sql, new.key, ctx, phase="constraint", drops=[old.key], creates=[new.key])] + annotate(old, new, ctx)
+
+
 # Indexes -----------------------------------------------------------------------------------------
 
 
@@ -399,7 +408,9 @@ def create_index(i: Index, ctx: Context) -> list[Statement]:
     sql = i.definition
     if isinstance(table, Table) and table.partitioned:
         sql = sql.replace(" ON ONLY ", " ON ", 1)  # build it on every partition too
-    out = [create(sql, i, ctx)]
+    out = [create(sql, i, ctx, also_requires=ctx.target.attached_to(i.key))]  # the partitions' own first
+    if i.parent and i.parent_key:
+        out.append(_attach_index(i.parent, (i.schema, i.name), i.parent_key, i.key, (i.schema, i.table), ctx))
     if i.clustered:
         out.append(alter(f"ALTER TABLE {qualified(i.schema, i.table)} CLUSTER ON {ident(i.name)}", i.key, ctx,
                          phase="index"))
@@ -414,11 +425,20 @@ def drop_index(i: Index, ctx: Context) -> list[Statement]:
 @renders(ALTER, Index)
 def alter_index(old: Index, new: Index, ctx: Context) -> list[Statement]:
     out: list[Statement] = []
+    if new.parent and new.parent_key and old.parent != new.parent:
+        out.append(_attach_index(new.parent, (new.schema, new.name), new.parent_key, new.key,
+                                 (new.schema, new.table), ctx))
     if old.clustered != new.clustered:
         table = qualified(new.schema, new.table)
         sql = f"ALTER TABLE {table} CLUSTER ON {ident(new.name)}" if new.clustered else f"ALTER TABLE {table} SET WITHOUT CLUSTER"
         out.append(alter(sql, new.key, ctx, phase="index"))
     return out + annotate(old, new, ctx)
+
+
+@renders(RENAME, Index)
+def rename_index(old: Index, new: Index, ctx: Context) -> list[Statement]:
+    sql = f"ALTER INDEX {qualified(old.schema, old.name)} RENAME TO {ident(new.name)}"
+    return [alter(sql, new.key, ctx, phase="index", drops=[old.key], creates=[new.key])] + annotate(old, new, ctx)
 
 
 # Sequences ---------------------------------------------------------------------------------------
