@@ -10,6 +10,7 @@ and from the model's own references, so that ordering never relies on fixed phas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import ClassVar
 
 Key = tuple[str, ...]
@@ -344,12 +345,11 @@ class Schema:
     objects: dict[Key, DbObject] = field(default_factory=dict)
     depends: dict[Key, set[Key]] = field(default_factory=dict)
     server_version: int = 0
-    _attachment_index: tuple[dict[Key, list[Key]], dict[tuple[str, str], list[Key]]] | None = field(
-        default=None, repr=False, compare=False)
+    _cached: _Lookups | None = field(default=None, repr=False, compare=False)
 
     def add(self, obj: DbObject) -> None:
         self.objects[obj.key] = obj
-        self._attachment_index = None
+        self._cached = None
 
     def depend(self, key: Key, on: Key) -> None:
         if key != on:
@@ -357,24 +357,19 @@ class Schema:
 
     def attached_to(self, parent: Key) -> list[Key]:
         """Indexes and constraints of partitions attached to the index or constraint `parent`."""
-        return self._attachments()[0].get(parent, [])
+        return self._lookups().attached_to.get(parent, [])
 
     def attachments_on(self, schema: str, table: str) -> list[Key]:
         """A partition's own indexes and constraints that are attached to its parent's."""
-        return self._attachments()[1].get((schema, table), [])
+        return self._lookups().attachments_on.get((schema, table), [])
 
-    def _attachments(self) -> tuple[dict[Key, list[Key]], dict[tuple[str, str], list[Key]]]:
-        if self._attachment_index is None:
-            by_parent: dict[Key, list[Key]] = {}
-            by_table: dict[tuple[str, str], list[Key]] = {}
-            for obj in self.objects.values():
-                up = obj.parent_key if isinstance(obj, Index) else (
-                    ("constraint", *obj.parent) if isinstance(obj, Constraint) and obj.parent else None)
-                if up is not None:
-                    by_parent.setdefault(up, []).append(obj.key)
-                    by_table.setdefault((obj.schema, obj.table), []).append(obj.key)  # type: ignore[union-attr]
-            self._attachment_index = (by_parent, by_table)
-        return self._attachment_index
+    def constraints_on(self, schema: str, table: str) -> list[Constraint]:
+        return self._lookups().constraints_on.get((schema, table), [])
+
+    def _lookups(self) -> _Lookups:
+        if self._cached is None:
+            self._cached = _Lookups.of(self.objects.values())
+        return self._cached
 
     def dependencies(self, key: Key) -> frozenset[Key]:
         return frozenset(self.depends.get(key, ()))
@@ -391,3 +386,25 @@ class Schema:
         return isinstance(other, Schema) and self.objects == other.objects
 
     __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass
+class _Lookups:
+    """Indexes over a schema's objects, built once when first asked for."""
+
+    attached_to: dict[Key, list[Key]] = field(default_factory=dict)
+    attachments_on: dict[tuple[str, str], list[Key]] = field(default_factory=dict)
+    constraints_on: dict[tuple[str, str], list[Constraint]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, objects: Iterable[DbObject]) -> _Lookups:
+        found = cls()
+        for obj in objects:
+            if isinstance(obj, Constraint):
+                found.constraints_on.setdefault((obj.schema, obj.table), []).append(obj)
+            up = obj.parent_key if isinstance(obj, Index) else (
+                ("constraint", *obj.parent) if isinstance(obj, Constraint) and obj.parent else None)
+            if up is not None:
+                found.attached_to.setdefault(up, []).append(obj.key)
+                found.attachments_on.setdefault((obj.schema, obj.table), []).append(obj.key)  # type: ignore[attr-defined]
+        return found

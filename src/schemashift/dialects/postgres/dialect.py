@@ -125,13 +125,14 @@ class PostgresDialect:
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:
         ctx = Context(source, target)
         statements: list[Statement] = []
-        implied: list[tuple[tuple[Key, ...], Statement]] = []
+        implied: list[tuple[tuple[Key, ...], bool, Statement]] = []
         for change in changes:
             if isinstance(change, Create):
                 statements += lookup(CREATE, change.new, "create")(change.new, ctx)
             elif isinstance(change, Drop) and change.implied:
                 owners = self.owners(change.old)
-                implied += [(owners, s) for s in lookup(DROP, change.old, "drop")(change.old, ctx)]
+                alone = not _attached(change.old)
+                implied += [(owners, alone, s) for s in lookup(DROP, change.old, "drop")(change.old, ctx)]
             elif isinstance(change, Drop):
                 statements += lookup(DROP, change.old, "drop")(change.old, ctx)
             elif isinstance(change, Alter):
@@ -141,26 +142,32 @@ class PostgresDialect:
         return order(_fold_implied(statements, implied))
 
 
-def _fold_implied(statements: list[Statement], implied: list[tuple[tuple[Key, ...], Statement]]) -> list[Statement]:
+def _attached(obj: DbObject) -> bool:
+    """A partition's index or constraint attached to its parent's: PostgreSQL never drops it alone."""
+    return bool(obj.parent_key if isinstance(obj, Index) else isinstance(obj, Constraint) and obj.parent)
+
+
+def _fold_implied(statements: list[Statement],
+                  implied: list[tuple[tuple[Key, ...], bool, Statement]]) -> list[Statement]:
     """An object dropped with its owner has no statement; the owner's DROP takes over its edges.
 
-    Except when the object needs something else that is dropped in this plan (a foreign key to
-    another dropped table): folded, two tables referencing each other could never be dropped, so
-    such an object keeps its own DROP and goes first.
+    Except when the object can be dropped alone and needs something else that is dropped in this
+    plan (a foreign key to another dropped table): folded, two tables referencing each other could
+    never be dropped, so such an object keeps its own DROP and goes first.
     """
     statement_dropping: dict[Key, int] = {}
     for i, st in enumerate(statements):
         for k in st.drops:
             statement_dropping.setdefault(k, i)
     owner_of: list[int | None] = []
-    for owners, child in implied:
+    for owners, _, child in implied:
         owner_of.append(next((statement_dropping[o] for o in owners if o in statement_dropping), None))
         for k in child.drops:
             if owner_of[-1] is not None:
                 statement_dropping.setdefault(k, owner_of[-1])
-    for (owners, child), owner in zip(implied, owner_of):
-        elsewhere = any(statement_dropping.get(k, owner) != owner for k in child.releases
-                        if k[0] not in ("schema", "extension"))  # containers go last anyway
+    for (_, alone, child), owner in zip(implied, owner_of):
+        elsewhere = alone and any(statement_dropping.get(k, owner) != owner for k in child.releases
+                                  if k[0] not in ("schema", "extension"))  # containers go last anyway
         if elsewhere or owner is None:
             statements.append(child)
             continue

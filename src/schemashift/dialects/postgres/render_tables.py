@@ -108,6 +108,17 @@ def _column_extras(t: Table, old: Column | None, new: Column, ctx: Context) -> l
     return out
 
 
+def _inherited_checks(t: Table, ctx: Context) -> list[str]:
+    """A partition made on its own must already have its parent's CHECK constraints to be attached."""
+    checks: list[str] = []
+    parent = ctx.target.objects.get(("table", *t.parent)) if t.parent else None
+    while isinstance(parent, Table):  # up to the root: a sub-partition needs every ancestor's
+        checks += [f"CONSTRAINT {ident(c.name)} {c.definition}" for c in ctx.target.constraints_on(parent.schema, parent.name)
+                   if c.type == "c" and not c.definition.endswith("NO INHERIT")]
+        parent = ctx.target.objects.get(("table", *parent.parent)) if parent.parent else None
+    return checks
+
+
 def _partition_key(t: Table) -> Key:
     """Stands for "t is attached to its parent": index and constraint attachments need it."""
     return ("partition", t.schema, t.name)
@@ -120,8 +131,9 @@ def create_table(t: Table, ctx: Context) -> list[Statement]:
     name = _table_name(t)
     local = [c for c in t.columns if c.local or t.parent or not t.inherits]
     head = f"CREATE {'UNLOGGED ' if t.unlogged else ''}TABLE {name}"
-    body = ",\n".join(f"    {column_definition(c, t.name)}" for c in local)
-    sql = f"{head} (\n{body}\n)" if local else f"{head} ()"
+    lines = [column_definition(c, t.name) for c in local] + _inherited_checks(t, ctx)
+    body = ",\n".join(f"    {line}" for line in lines)
+    sql = f"{head} (\n{body}\n)" if lines else f"{head} ()"
     if t.inherits:
         sql += f" INHERITS ({', '.join(qualified(*p) for p in t.inherits)})"
     if t.partition_key:
