@@ -109,6 +109,9 @@ class Schema:
     domains: dict[str, int] = field(default_factory=dict)  # name (in public) -> CHECK (VALUE > n)
     sequences: dict[str, dict[str, int]] = field(default_factory=dict)  # name (in public) -> options
     tables: dict[str, Table] = field(default_factory=dict)
+    # Views and functions over the tables, rendered after them; dropped when what they read goes.
+    views: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # name -> (table or view, columns)
+    functions: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (table key, "count"|"max"|"rows")
     counter: int = 0  # for unique generated names
 
     def fresh(self, base: str) -> str:
@@ -202,7 +205,43 @@ def _base(c: Choices) -> Schema:
     for _ in range(c.int(1, 4)):
         table = _new_table(c, schema)
         schema.tables[table.key] = table
+    for _ in range(c.int(0, 2)):
+        _new_view(c, schema)
+    for _ in range(c.int(0, 2)):
+        _new_function(c, schema)
     return schema
+
+
+def _readable(schema: Schema) -> dict[str, list[str]]:
+    """What a view can select from: tables and views, with their column names."""
+    found = {key: [col.name for col in t.columns] for key, t in schema.tables.items()}
+    found.update({f"public.{name}": cols for name, (_, cols) in schema.views.items()})
+    return found
+
+
+def _new_view(c: Choices, schema: Schema) -> None:
+    sources = _readable(schema)
+    if not sources:
+        return
+    source = c.pick(sorted(sources))
+    columns = [n for n in sources[source] if c.chance(0.6)] or sources[source][:1]
+    if columns:
+        schema.views[c.pick(["v", "Active View", "vüe"]) + str(len(schema.views))] = (source, columns)
+
+
+def _new_function(c: Choices, schema: Schema) -> None:
+    if schema.tables:
+        name = f"{c.pick(['f', 'Count Of', 'zähle'])}{len(schema.functions)}"
+        schema.functions[name] = (c.pick(sorted(schema.tables)), c.pick(["count", "max", "rows"]))
+
+
+def _fix_derived(schema: Schema) -> None:
+    """Drop views and functions whose table, view or columns no longer exist (views in creation order)."""
+    for name, (source, columns) in list(schema.views.items()):
+        readable = _readable(schema)
+        if source not in readable or not set(columns) <= set(readable[source]) or source == f"public.{name}":
+            del schema.views[name]
+    schema.functions = {n: f for n, f in schema.functions.items() if f[0] in schema.tables}
 
 
 # --- mutating -------------------------------------------------------------------------------------
@@ -251,7 +290,7 @@ def _mutate(c: Choices, base: Schema) -> Schema:
     schema = copy.deepcopy(base)
     for _ in range(c.int(0, 4)):
         action = c.pick(["add table", "drop table", "add column", "drop column", "column", "column", "constraint",
-                         "drop constraint", "enum", "sequence", "domain", "comment"])
+                         "drop constraint", "enum", "sequence", "domain", "comment", "view", "function"])
         tables = list(schema.tables.values())
         table = c.pick(tables) if tables else None
         if action == "add table":
@@ -289,6 +328,20 @@ def _mutate(c: Choices, base: Schema) -> Schema:
             schema.domains[name] = c.int(0, 5)
         elif action == "comment" and table:
             table.comment = None if table.comment else c.pick(COMMENTS)
+        elif action == "view":
+            if schema.views and c.chance(0.6):  # another column list: appended, removed or reordered
+                name = c.pick(sorted(schema.views))
+                source, columns = schema.views[name]
+                readable = _readable(schema).get(source, [])
+                schema.views[name] = (source, [n for n in readable if c.chance(0.6)] or columns)
+            else:
+                _new_view(c, schema)
+        elif action == "function":
+            if schema.functions and c.chance(0.7):  # another body, or another result type
+                name = c.pick(sorted(schema.functions))
+                schema.functions[name] = (schema.functions[name][0], c.pick(["count", "max", "rows"]))
+            else:
+                _new_function(c, schema)
     return schema
 
 
@@ -346,6 +399,19 @@ def render(schema: Schema) -> str:
                 f"ALTER TABLE {ident(t.schema)}.{ident(t.name)} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
                 f"({ident(colname)}) REFERENCES {ident(target.schema)}.{ident(target.name)};"
             )
+    for name, (source, columns) in schema.views.items():
+        schema_name, _, relation = source.partition(".")
+        cols = ", ".join(ident(x) for x in columns)
+        out.append(f"CREATE VIEW public.{ident(name)} AS SELECT {cols} FROM {ident(schema_name)}.{ident(relation)};")
+    for name, (key, kind) in schema.functions.items():
+        t = schema.tables[key]
+        qname = f"{ident(t.schema)}.{ident(t.name)}"
+        result, body = {
+            "count": ("bigint", f"SELECT count(*) FROM {qname}"),
+            "max": ("integer", f"SELECT count(*)::integer FROM {qname}"),
+            "rows": (f"SETOF {qname}", f"SELECT * FROM {qname}"),
+        }[kind]
+        out.append(f"CREATE FUNCTION public.{ident(name)}() RETURNS {result} LANGUAGE sql STABLE AS $$ {body} $$;")
     return "\n".join(out) + "\n"
 
 
@@ -371,4 +437,5 @@ def schema_pairs(draw: Any) -> tuple[str, str]:
     a, b = _mutate(c, base), _mutate(c, base)
     for s in (a, b):
         _fix_fks(s)
+        _fix_derived(s)
     return render(a), render(b)
