@@ -79,7 +79,7 @@ SELECT n.nspname AS key, pg_get_userbyid(n.nspowner) AS owner, {_acl("n.nspacl",
        obj_description(n.oid, 'pg_namespace') AS comment
 FROM pg_namespace n WHERE {NS_OK.format(n="n")}""",
     # One row per extension, in a compared schema.
-    "extensions": f"""
+    "extensions": """
 SELECT x.extname AS key, n.nspname AS schema, x.extversion AS version,
        obj_description(x.oid, 'pg_extension') AS comment
 FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
