@@ -353,7 +353,10 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
         if new.identity != old.identity:
             add(f"{prefix} SET GENERATED {'ALWAYS' if new.identity == 'a' else 'BY DEFAULT'}")
         if new.identity_options and new.identity_options != old.identity_options:
-            add(f"{prefix} {_identity_option_changes(old.identity_options, new.identity_options)}")
+            restart = _restart(old.identity_options, new.identity_options)
+            add(f"{prefix} {_identity_option_changes(old.identity_options, new.identity_options)}"
+                + (" RESTART" if restart else ""), destructive=restart,
+                why=f"restarts the identity of {t.name}.{new.name}: values it gave out may be given again")
     if old.not_null and not new.not_null:
         add(f"{prefix} DROP NOT NULL")
     return out + _column_extras(t, old, new, ctx)
@@ -362,6 +365,11 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
 def _enum_typed(deps: frozenset[Key], schema: Schema) -> bool:
     """Enums cast only to and from text: such a column is converted through text."""
     return any(isinstance(schema.objects.get(k), EnumType) for k in deps)
+
+
+def _restart(old: IdentityOptions | None, new: IdentityOptions) -> bool:
+    """New bounds that exclude where the sequence started: it can only be moved by a RESTART."""
+    return old is not None and not new.minvalue <= old.start <= new.maxvalue
 
 
 def _identity_option_changes(old: IdentityOptions | None, new: IdentityOptions) -> str:
@@ -482,7 +490,10 @@ def alter_sequence(old: Sequence, new: Sequence, ctx: Context) -> list[Statement
     name = qualified(new.schema, new.name)
     out: list[Statement] = []
     if old.options != new.options:
-        out.append(alter(f"ALTER SEQUENCE {name} {sequence_options(new.options)}", new.key, ctx, phase="sequence"))
+        restart = _restart(old.options, new.options)
+        out.append(alter(f"ALTER SEQUENCE {name} {sequence_options(new.options)}" + (" RESTART" if restart else ""),
+                         new.key, ctx, phase="sequence", destructive=restart,
+                         why=f"restarts sequence {new.name}: values it gave out may be given again"))
     if old.unlogged != new.unlogged:
         out.append(alter(f"ALTER SEQUENCE {name} SET {'UNLOGGED' if new.unlogged else 'LOGGED'}", new.key, ctx,
                          phase="sequence"))
