@@ -10,7 +10,7 @@ for the views, rules, policies and triggers that read it, which PostgreSQL canno
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .model import Column, DbObject, Key, Schema, Table
@@ -79,6 +79,7 @@ class _Walk:
     dialect: Dialect
     replaced: set[Key] = field(default_factory=set)
     dropped: set[Key] = field(default_factory=set)
+    reset_defaults: set[Key] = field(default_factory=set)  # expressions to take off and put back
 
 
 def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
@@ -100,7 +101,7 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
     _cascade(walk, altered)
     renames = _renames(walk, altered)
     gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
-    changes: list[Change] = []
+    changes: list[Change] = _reset_defaults(walk, altered)
     for key in sorted(walk.dropped | walk.replaced):
         old = source.objects[key]
         changes.append(Drop(old, implied=_goes_with(dialect.owners(old), gone)))
@@ -155,7 +156,10 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
             continue
         seen.add(item)
         for dep in dependents.get(key, ()):
-            if dep[0] == "column" or dep in walk.replaced or dep in walk.dropped:
+            if dep[0] == "default" and why != "retyped":
+                walk.reset_defaults.add(dep)
+                continue
+            if dep[0] in ("column", "default") or dep in walk.replaced or dep in walk.dropped:
                 continue
             if why == "retyped" and not walk.dialect.rebuilt_by_column_type_change(dep):
                 continue
@@ -168,6 +172,24 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
                 walk.dropped.add(dep)
             pending.append((dep, "replaced"))
             pending += [(k, "replaced") for k in _column_keys(walk.source.objects[dep])]
+
+
+def _reset_defaults(walk: _Walk, altered: dict[Key, Change]) -> list[Change]:
+    """A default or generation expression that reads a replaced object comes off before the object
+    goes and back on after it returns: two steps through a table without those expressions (a
+    generated column has no other way than being dropped and added again)."""
+    changes: list[Change] = []
+    for table_key in sorted({("table", *k[1:3]) for k in walk.reset_defaults}):
+        old, new = walk.source.objects.get(table_key), walk.target.objects.get(table_key)
+        if not isinstance(old, Table) or not isinstance(new, Table) or table_key in walk.replaced:
+            continue
+        reset = {k[3] for k in walk.reset_defaults if ("table", *k[1:3]) == table_key}
+        columns = tuple(c if c.name not in reset else replace(c, default=None)
+                        for c in old.columns if not (c.name in reset and c.generated))
+        bare = replace(old, columns=columns)
+        changes += [Alter(old, bare), Alter(bare, new)]
+        altered.pop(table_key, None)
+    return changes
 
 
 def _column_keys(obj: DbObject) -> list[Key]:

@@ -144,6 +144,11 @@ class Table(SchemaObject):
     def column_key(self, name: str) -> Key:
         return ("column", self.schema, self.name, name)
 
+    def default_key(self, name: str) -> Key:
+        """A column's default or generation expression: it has dependencies of its own (functions,
+        sequences) that must be ordered apart from the column's type."""
+        return ("default", self.schema, self.name, name)
+
 
 @dataclass(frozen=True)
 class Constraint(DbObject):

@@ -220,7 +220,7 @@ def _table(r: _Reader, rel: Row, cols: list[Row],
         r.remember("pg_class", rel["oid"], key, c["attnum"])
         r.schema.depend(key, table.key)
         if c["attrdef_oid"]:
-            r.remember("pg_attrdef", c["attrdef_oid"], key)
+            r.remember("pg_attrdef", c["attrdef_oid"], table.default_key(c["name"]))
     for p in parents:
         r.schema.depend(table.key, ("table", *p))
 
@@ -423,5 +423,6 @@ def _depends(r: _Reader, rows: list[Row]) -> None:
         src = r.key_of(row["cat"], row["objid"], row["objsubid"])
         dst = r.key_of(row["refcat"], row["refobjid"], row["refobjsubid"])
         known = r.schema.objects
-        if src and dst and (src in known or src[0] == "column") and (dst in known or dst[0] == "column"):
+        parts = ("column", "default")  # parts of a table, not objects of their own
+        if src and dst and (src in known or src[0] in parts) and (dst in known or dst[0] in parts):
             r.schema.depend(src, dst)

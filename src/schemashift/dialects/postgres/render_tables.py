@@ -88,9 +88,15 @@ def identity_keys(t: Table, c: Column) -> list[Key]:
     return [("sequence", t.schema, c.identity_sequence)] if c.identity and c.identity_sequence else []
 
 
+def _column_parts(t: Table, c: Column) -> list[Key]:
+    """The keys a column brings: itself, its default or generation expression, its identity sequence."""
+    expression = [t.default_key(c.name)] if c.default is not None or c.generated else []
+    return [t.column_key(c.name), *expression, *identity_keys(t, c)]
+
+
 def _owned_keys(t: Table) -> list[Key]:
-    """Everything a table's CREATE makes and its DROP removes: columns and identity sequences."""
-    return [k for c in t.columns for k in (t.column_key(c.name), *identity_keys(t, c))]
+    """Everything a table's CREATE makes and its DROP removes."""
+    return [k for c in t.columns for k in _column_parts(t, c)]
 
 
 def _column_extras(t: Table, old: Column | None, new: Column, ctx: Context) -> list[Statement]:
@@ -184,10 +190,10 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
     old = _as_detached(old, new, ctx)
     for c in old.columns:
         if new.column(c.name) is None and c.local:
-            key = old.column_key(c.name)
+            parts = _column_parts(old, c)
             out.append(alter(f"ALTER TABLE {name} DROP COLUMN {ident(c.name)}", new.key, ctx, phase="column",
-                             drops=[key, *identity_keys(old, c), *_inherited_copies(old, c.name, ctx.source)],
-                             releases=ctx.source.dependencies(key),
+                             drops=[*parts, *_inherited_copies(old, c.name, ctx.source)],
+                             releases=frozenset().union(*(ctx.source.dependencies(k) for k in parts)),
                              destructive=True, why=f"drops column {old.name}.{c.name} and its data"))
     for c in new.columns:
         before = old.column(c.name)
@@ -203,10 +209,10 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
         if before is None:
             if c.local or not (new.parent or new.inherits):
                 key = new.column_key(c.name)
+                parts = _column_parts(new, c)
                 out.append(alter(f"ALTER TABLE {name} ADD COLUMN {column_definition(c, new.name)}", new.key, ctx,
-                                 phase="column",
-                                 creates=[key, *identity_keys(new, c), *_inherited_copies(new, c.name, ctx.target)],
-                                 requires=ctx.target.dependencies(key) - {key}))
+                                 phase="column", creates=[*parts, *_inherited_copies(new, c.name, ctx.target)],
+                                 requires=frozenset().union(*(ctx.target.dependencies(k) for k in parts))))
             out += _column_extras(new, None, c, ctx)
         elif before != c:
             out += _alter_column(new, before, c, ctx)
@@ -305,10 +311,12 @@ def _parents(old: Table, new: Table, ctx: Context) -> list[Statement]:
 
 def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Statement]:
     """ALTER COLUMN steps in the order PostgreSQL accepts them."""
-    key = t.column_key(new.name)
+    key, expr = t.column_key(new.name), t.default_key(new.name)
     table, col = _table_name(t), ident(new.name)
     prefix = f"ALTER TABLE {table} ALTER COLUMN {col}"
-    old_deps, new_deps = ctx.source.dependencies(key), ctx.target.dependencies(key)
+    old_deps, new_deps = ctx.source.dependencies(key), ctx.target.dependencies(key)  # its type
+    old_expr = ctx.source.dependencies(expr) if old.default is not None or old.generated else frozenset()
+    new_expr = ctx.target.dependencies(expr)  # what its default or generation expression reads
     out: list[Statement] = []
 
     def add(sql: str, **kw: object) -> None:
@@ -316,19 +324,21 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
 
     if old.generated != new.generated or old.generated_kind != new.generated_kind:
         if old.generated and new.generated and old.generated_kind == new.generated_kind and ctx.server_version >= 170000:
-            add(f"{prefix} SET EXPRESSION AS ({new.generated})", requires=new_deps, releases=old_deps)
+            add(f"{prefix} SET EXPRESSION AS ({new.generated})", requires=new_expr, releases=old_expr,
+                creates=[expr])
         elif old.generated and not new.generated and old.generated_kind == "s":
-            add(f"{prefix} DROP EXPRESSION", releases=old_deps)
+            add(f"{prefix} DROP EXPRESSION", releases=old_expr, drops=[expr])
             old = replace(old, generated=None, generated_kind="")
         else:  # no ALTER for this: drop the column and add it again
-            add(f"ALTER TABLE {table} DROP COLUMN {col}", releases=old_deps, drops=[key], destructive=True,
-                why=f"recreates column {t.name}.{new.name}; its data is lost")
-            add(f"ALTER TABLE {table} ADD COLUMN {column_definition(new, t.name)}", creates=[key], requires=new_deps)
+            add(f"ALTER TABLE {table} DROP COLUMN {col}", releases=old_deps | old_expr, drops=[key, expr],
+                destructive=True, why=f"recreates column {t.name}.{new.name}; its data is lost")
+            add(f"ALTER TABLE {table} ADD COLUMN {column_definition(new, t.name)}", creates=[key, expr],
+                requires=new_deps | new_expr)
             return out + _column_extras(t, None, new, ctx)
     retype = (old.type, old.collation) != (new.type, new.collation)
     drop_default = old.default is not None and (retype or new.default is None or old.identity != new.identity)
     if drop_default and (old.default != new.default or retype):
-        add(f"{prefix} DROP DEFAULT", releases=old_deps)
+        add(f"{prefix} DROP DEFAULT", releases=old_expr, drops=[expr])
     if old.identity and not new.identity:
         add(f"{prefix} DROP IDENTITY", drops=identity_keys(t, old))
     if retype:
@@ -344,7 +354,7 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
     elif new.not_null and old.not_null_name and new.not_null_name and old.not_null_name != new.not_null_name:
         add(f"ALTER TABLE {table} RENAME CONSTRAINT {ident(old.not_null_name)} TO {ident(new.not_null_name)}")
     if new.default is not None and (new.default != old.default or drop_default):
-        add(f"{prefix} SET DEFAULT {new.default}", requires=new_deps, releases=old_deps)
+        add(f"{prefix} SET DEFAULT {new.default}", requires=new_expr, releases=old_expr, creates=[expr])
     if new.identity and not old.identity:
         how = "ALWAYS" if new.identity == "a" else "BY DEFAULT"
         opts = f" ({sequence_options(new.identity_options, with_type=False)})" if new.identity_options else ""
