@@ -232,6 +232,12 @@ def run_case(cluster: oracle.Cluster, case: Case, load_only: bool = False) -> Re
     return Result("fail", "\n".join(failures), major) if failures else Result("pass", "", major)
 
 
+def assert_round_trips(cluster: oracle.Cluster, suite: str, name: str, a: str, b: str) -> None:
+    """The oracle, both directions, on a pair of schemas written in a test."""
+    result = run_case(cluster, Case(suite=suite, file=suite, name=name, a=a, b=b))
+    assert result.status == "pass", f"{result.status}: {result.message}"
+
+
 def run_case_fallback(clusters: list[oracle.Cluster], case: Case) -> Result:
     """Run on the first cluster (in order) where the case is meant to run and loads."""
     result = Result("skip", "no server for this case")

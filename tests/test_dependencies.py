@@ -40,6 +40,4 @@ PAIRS = {
 
 @pytest.mark.parametrize("name", sorted(PAIRS))
 def test_dependents_are_rebuilt(name: str, pg18) -> None:
-    a, b = PAIRS[name]
-    result = corpus.run_case(pg18, corpus.Case(suite="dependencies", file="dependencies", name=name, a=a, b=b))
-    assert result.status == "pass", f"{result.status}: {result.message}"
+    corpus.assert_round_trips(pg18, "dependencies", name, *PAIRS[name])

@@ -70,6 +70,4 @@ PAIRS = {
 
 @pytest.mark.parametrize("name", sorted(PAIRS))
 def test_object_kind_round_trips(name: str, pg18) -> None:
-    a, b = PAIRS[name]
-    result = corpus.run_case(pg18, corpus.Case(suite="kinds", file="kinds", name=name, a=a, b=b))
-    assert result.status == "pass", f"{result.status}: {result.message}"
+    corpus.assert_round_trips(pg18, "kinds", name, *PAIRS[name])
