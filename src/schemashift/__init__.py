@@ -1,9 +1,21 @@
-"""schemashift: change database schemas safely — declarative diffs and versioned migrations."""
+"""schemashift: change database schemas safely — declarative diffs and versioned migrations.
+
+The API is imported on first use, so that `schemashift --help` does not pay for psycopg and pglast.
+"""
 
 from __future__ import annotations
 
-from .api import Migration, apply, diff, inspect
+import importlib
+from typing import Any
+
 from .errors import SchemashiftError
-from .servers import temporary_database
+
+_LAZY = {"Migration": "api", "apply": "api", "diff": "api", "inspect": "api", "temporary_database": "servers"}
 
 __all__ = ["Migration", "SchemashiftError", "apply", "diff", "inspect", "temporary_database"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import psycopg
 
-from . import diff as differ
+from . import differ
 from .dialects.postgres.dialect import PostgresDialect
 from .dialects.postgres.inspect import InspectOptions
 from .errors import SchemashiftError, UnsafeChanges

@@ -15,7 +15,6 @@ from typing import Any
 
 import click
 
-from . import api
 from .errors import EXIT_DIFFERENCES, EXIT_ERROR, SchemashiftError, redact
 
 TRACEBACK_FLAG = "--traceback"
@@ -119,6 +118,8 @@ def diff_command(
 
     Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given.
     """
+    from . import api  # here, not at start-up: --help stays fast
+
     plan = api.diff(
         source,
         target,

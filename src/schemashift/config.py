@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SchemashiftError
-from .servers import normalize_url
+from .urls import normalize_url
 
 CONFIG_FILES = ("schemashift.toml", "pyproject.toml")
 

@@ -21,12 +21,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
 
 from .errors import ServerError, SourceError
+from .urls import normalize_url, url_with_database
 
 UNPRIVILEGED_USER = "nobody"
 UNPRIVILEGED_GROUP = "nogroup"
@@ -41,17 +42,6 @@ THROWAWAY_SETTINGS = {
     "max_connections": "120",
     "shared_buffers": "64MB",
 }
-
-
-def normalize_url(url: str) -> str:
-    """Accept Heroku-style `postgres://` as `postgresql://`."""
-    return "postgresql://" + url[len("postgres://") :] if url.startswith("postgres://") else url
-
-
-def url_with_database(url: str, dbname: str) -> str:
-    """The same server URL pointing at another database."""
-    parts = urlsplit(normalize_url(url))
-    return urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))
 
 
 def embedded_bin_dir() -> Path:

@@ -28,7 +28,8 @@ from pglast import parser as pg_parser
 from psycopg.conninfo import conninfo_to_dict
 
 from .errors import LoadError, SourceError
-from .servers import Server, get_server, normalize_url
+from .servers import Server, get_server
+from .urls import normalize_url
 
 URL_PREFIXES = ("postgresql://", "postgres://")
 PLANNED_PREFIXES = ("migrations:", "python:")

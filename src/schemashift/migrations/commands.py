@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-import psycopg
 
 from ..config import Settings, find_config, load_settings
 from ..errors import EXIT_ERROR, SchemashiftError
-from . import checksum, offline, runner
+from . import checksum
 from .files import read_folder, write_new
-from .progress import Progress
-from .runner import Project
+
+# The runner, psycopg and rich are imported by the commands that use them, not at start-up, so
+# that `schemashift --help` stays fast.
 
 
 def _command(func: Callable[..., None]) -> click.Command:
@@ -34,6 +34,8 @@ def _command(func: Callable[..., None]) -> click.Command:
                 lock_timeout: float | None, **kwargs: Any) -> None:
         settings = load_settings(dict(url=url, migrations=migrations, history_table=history_table,
                                       lock_timeout=lock_timeout))
+        import psycopg
+
         try:
             func(settings, **kwargs)
         except (psycopg.Error, OSError) as exc:
@@ -64,6 +66,8 @@ def init(settings: Settings) -> None:
 @click.option("--python", is_flag=True, help="Write a Python migration with up(conn) and down(conn).")
 def new(settings: Settings, message: str, empty: bool, python: bool) -> None:
     """Write the next numbered migration file and update the sum."""
+    from .runner import Project
+
     if not (empty or python):
         raise SchemashiftError("generating a migration from a schema diff is not available yet; pass --empty")
     project = Project.load(settings)
@@ -84,6 +88,10 @@ def hash_(settings: Settings) -> None:
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool) -> None:
     """Apply pending migrations."""
+    from . import offline, runner
+    from .progress import Progress
+    from .runner import Project
+
     project = Project.load(settings)
     if sql:
         click.echo(offline.render_up(project, to), nl=False)
@@ -98,6 +106,10 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool) -> No
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow_changed: bool) -> None:
     """Revert applied migrations, newest first."""
+    from . import offline, runner
+    from .progress import Progress
+    from .runner import Project
+
     if to is not None and steps is not None:
         raise SchemashiftError("pass --to or --steps, not both")
     project = Project.load(settings)
@@ -110,6 +122,9 @@ def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow
 @_command
 def status(settings: Settings) -> None:
     """Show the current version and what is pending, changed or missing; exit 1 if anything is."""
+    from . import runner
+    from .runner import Project
+
     project = Project.load(settings)
     result = runner.status(project)
     current = result.state.current
@@ -129,6 +144,8 @@ def status(settings: Settings) -> None:
 @_command
 def history(settings: Settings) -> None:
     """List every recorded attempt, oldest first."""
+    from . import runner
+
     for row in runner.history(settings):
         outcome = "ok" if row.success else "FAILED"
         took = f"{row.duration_ms} ms" if row.duration_ms is not None else "-"
@@ -141,6 +158,10 @@ def history(settings: Settings) -> None:
 @click.argument("version")
 def stamp(settings: Settings, version: str) -> None:
     """Record the database as at VERSION (or `base`) without running any migration."""
+    from . import runner
+    from .progress import Progress
+    from .runner import Project
+
     runner.stamp(Project.load(settings), version, Progress())
 
 
@@ -148,6 +169,10 @@ def stamp(settings: Settings, version: str) -> None:
 @click.argument("version")
 def baseline(settings: Settings, version: str) -> None:
     """Adopt an existing database: record every migration up to VERSION as applied."""
+    from . import runner
+    from .progress import Progress
+    from .runner import Project
+
     runner.baseline(Project.load(settings), version, Progress())
 
 

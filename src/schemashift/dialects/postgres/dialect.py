@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import psycopg
 
-from ...diff import Alter, Change, Create, Drop, Rename
+from ...differ import Alter, Change, Create, Drop, Rename
 from ...model import (
     Collation,
     Constraint,

@@ -1,0 +1,16 @@
+"""Database URL helpers, kept free of heavy imports: the CLI's start-up reads them."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit, urlunsplit
+
+
+def normalize_url(url: str) -> str:
+    """Accept Heroku-style `postgres://` as `postgresql://`."""
+    return "postgresql://" + url[len("postgres://") :] if url.startswith("postgres://") else url
+
+
+def url_with_database(url: str, dbname: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(normalize_url(url))
+    return urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))
