@@ -80,6 +80,10 @@ class _Walk:
     replaced: set[Key] = field(default_factory=set)
     dropped: set[Key] = field(default_factory=set)
     reset_defaults: set[Key] = field(default_factory=set)  # expressions to take off and put back
+    dependents: dict[Key, set[Key]] = field(default_factory=dict)  # the source's, reversed once
+
+    def __post_init__(self) -> None:
+        self.dependents = self.source.dependents()
 
 
 def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
@@ -143,7 +147,6 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
     replaced by a view of the same name): they are rebuilt too. Those that changed say so
     themselves, and their own change stops reading the dropped object.
     """
-    dependents = walk.source.dependents()
     pending: list[tuple[Key, str]] = [(k, "replaced") for k in walk.replaced]
     pending += [(k, "retyped") for k in _retyped_columns(walk, altered)]
     for key in walk.dropped:
@@ -155,7 +158,7 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
         if item in seen:
             continue
         seen.add(item)
-        for dep in dependents.get(key, ()):
+        for dep in walk.dependents.get(key, ()):
             if dep[0] == "default" and why != "retyped":
                 walk.reset_defaults.add(dep)
                 continue
@@ -211,10 +214,9 @@ def _dropped_columns(altered: dict[Key, Change]) -> Iterator[Key]:
 
 
 def _retyped_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
-    dependents = walk.source.dependents()
     for change in altered.values():
         if isinstance(change, Alter) and walk.dialect.retypes_columns(change.old, change.new):
-            yield from (k for k in dependents.get(change.old.key, ()) if k[0] == "column")
+            yield from (k for k in walk.dependents.get(change.old.key, ()) if k[0] == "column")
         if isinstance(change, Alter) and isinstance(change.old, Table) and isinstance(change.new, Table):
             for old_col in change.old.columns:
                 new_col = change.new.column(old_col.name)

@@ -244,7 +244,6 @@ def _types(r: _Reader, types: list[Row], relations: list[Row], columns: list[Row
     for col in columns:
         composite_cols.setdefault(col["attrelid"], []).append(col)
     composite_rel = {rel["oid"]: rel for rel in relations if rel["relkind"] == "c"}
-    multiranges: dict[str, Key] = {}
     arrays: list[Row] = []
     for t in types:
         common: dict[str, Any] = dict(comment=t["comment"], acl=acl(t["acl"]), default_acl=acl(t["default_acl"]))
@@ -260,7 +259,7 @@ def _types(r: _Reader, types: list[Row], relations: list[Row], columns: list[Row
             rng = t["range"]
             obj = RangeType(t["schema"], t["name"], rng["subtype"], rng["opclass"], rng["collation"],
                             rng["canonical"], rng["subdiff"], rng["multirange"], **common)
-            multiranges[rng["multirange"]] = obj.key
+            r.remember("pg_type", rng["multirange_oid"], obj.key)  # its multirange stands for it
         elif t["typtype"] == "c" and t["typrelid"] in composite_rel:
             attrs = tuple((c["name"], c["type"], c["collation"]) for c in composite_cols.get(t["typrelid"], []))
             obj = CompositeType(t["schema"], t["name"], attrs, **common)
@@ -269,11 +268,6 @@ def _types(r: _Reader, types: list[Row], relations: list[Row], columns: list[Row
             arrays.append(t)
         if obj is not None:
             _add(r, obj, "pg_type", t["oid"])
-    for t in types:  # multirange types are named by their range
-        qualified = f"{t['schema']}.{t['name']}"
-        for name, key in multiranges.items():
-            if name in (qualified, t["name"], f'"{t["schema"]}".{t["name"]}'):
-                r.remember("pg_type", t["oid"], key)
     for t in arrays:  # an array type stands for its element type
         element = r.keys.get(("pg_type", t["typelem"], 0))
         if element:

@@ -152,7 +152,7 @@ select t.oid, n.nspname as schema, t.typname as name, t.typtype, t.typrelid, t.t
             where co.oid = r.rngcollation and r.rngcollation <> st.typcollation),
         'canonical', nullif(r.rngcanonical::regproc::text, '-'),
         'subdiff', nullif(r.rngsubdiff::regproc::text, '-'),
-        'multirange', format_type(r.rngmultitypid, null))
+        'multirange', format_type(r.rngmultitypid, null), 'multirange_oid', r.rngmultitypid::bigint)
         from pg_range r join pg_type st on st.oid = r.rngsubtype where r.rngtypid = t.oid) end as range,
     obj_description(t.oid, 'pg_type') as comment,
     case when t.typtype in ('e', 'd', 'r', 'c') then {_acl("t.typacl", "T", "t.typowner")} end as acl,

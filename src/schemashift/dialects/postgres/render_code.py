@@ -317,9 +317,8 @@ def create_publication(p: Publication, ctx: Context) -> list[Statement]:
     opts = f"publish = {literal(operations.replace(',', ', '))}, publish_via_partition_root = {via_root.lower()}"
     requires = [("table", *part.replace('"', "").split(".", 1)) for part in tables.split(", ")
                 if tables and tables != "ALL TABLES"]
-    out = [create(f"CREATE PUBLICATION {ident(p.name)}{target_sql} WITH ({opts})", p, ctx)]
-    out[0] = alter(out[0].sql, p.key, ctx, phase="publication", creates=[p.key], requires=requires)
-    return out + annotate(None, p, ctx)
+    sql = f"CREATE PUBLICATION {ident(p.name)}{target_sql} WITH ({opts})"
+    return [create(sql, p, ctx, also_requires=requires)] + annotate(None, p, ctx)
 
 
 @renders(DROP, Publication)

@@ -208,7 +208,6 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
             continue
         if before is None:
             if c.local or not (new.parent or new.inherits):
-                key = new.column_key(c.name)
                 parts = _column_parts(new, c)
                 out.append(alter(f"ALTER TABLE {name} ADD COLUMN {column_definition(c, new.name)}", new.key, ctx,
                                  phase="column", creates=[*parts, *_inherited_copies(new, c.name, ctx.target)],
