@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import psycopg
 
@@ -46,10 +46,17 @@ def _connected(source: Source, dev_url: str | None, pg_bin: str | None) -> Itera
 
 
 def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_schemas: list[str] | str | None = None,
-            ignore_extension_versions: bool = False, dev_url: str | None = None, pg_bin: str | None = None) -> Schema:
-    """The schema model of a source: a URL, a `.sql` file or folder, `empty`, or a psycopg connection."""
+            ignore_extension_versions: bool = False, ignore_tables: Sequence[str] = (), dev_url: str | None = None,
+            pg_bin: str | None = None) -> Schema:
+    """The schema model of a source: a URL, a `.sql` file or folder, `empty`, `migrations:DIR`,
+    `python:pkg.module:metadata`, or a psycopg connection. `ignore_tables` (`schema.name`) are left
+    out with everything on them: schemashift's history table is bookkeeping, not schema."""
     with _connected(source, dev_url, pg_bin) as conn:
-        return DIALECT.inspect(conn, _options(schemas, exclude_schemas, ignore_extension_versions))
+        schema = DIALECT.inspect(conn, _options(schemas, exclude_schemas, ignore_extension_versions))
+    for table in ignore_tables:
+        namespace, _, name = table.rpartition(".")
+        schema = schema.without_table(namespace or "public", name)
+    return schema
 
 
 def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> Plan:
@@ -62,10 +69,11 @@ def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> 
 
 def diff(source: Source, target: Source, *, schemas: list[str] | str | None = None,
          exclude_schemas: list[str] | str | None = None, ignore_extension_versions: bool = False,
-         privileges: bool = True, dev_url: str | None = None, pg_bin: str | None = None) -> Plan:
+         ignore_tables: Sequence[str] = (), privileges: bool = True, dev_url: str | None = None,
+         pg_bin: str | None = None) -> Plan:
     """The plan that turns `source` into `target`."""
     opts = dict(schemas=schemas, exclude_schemas=exclude_schemas, ignore_extension_versions=ignore_extension_versions,
-                dev_url=dev_url, pg_bin=pg_bin)
+                ignore_tables=ignore_tables, dev_url=dev_url, pg_bin=pg_bin)
     return diff_schemas(inspect(source, **opts), inspect(target, **opts), privileges=privileges)  # type: ignore[arg-type]
 
 

@@ -32,6 +32,9 @@ class Settings:
     lock_timeout: float = 600.0
     dev_url: str | None = None
     pg_bin: str | None = None
+    # The desired schema `new`, `check` and `sync` compare with: any diff source (file, folder,
+    # `python:pkg.module:metadata`, URL).
+    target: str | None = None
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -73,11 +76,16 @@ def load_settings(
             value = env.get("DATABASE_URL") or None
         if value is None and field.name in from_file:
             value = from_file[field.name]
-            if field.name == "migrations" and found:
+            if field.name in ("migrations", "target") and found and _is_path(str(value)):
                 value = found[0].parent / str(value)
         if value is not None:
             values[field.name] = _convert(field.name, value)
     return Settings(**values)
+
+
+def _is_path(value: str) -> bool:
+    """A file or folder, as opposed to a URL or a `python:` / `migrations:` source."""
+    return ":" not in value and value != "empty"
 
 
 def _convert(name: str, value: object) -> object:

@@ -387,6 +387,27 @@ class Schema:
                 result.setdefault(on, set()).add(key)
         return result
 
+    def without_table(self, schema: str, name: str) -> Schema:
+        """A copy without one table and what lives on it (constraints, indexes, triggers, policies,
+        rules, owned sequences): how schemashift's own history table is kept out of every diff."""
+
+        def on_table(obj: DbObject) -> bool:
+            if isinstance(obj, Sequence):
+                return obj.owned_by is not None and obj.owned_by[:2] == (schema, name)
+            return getattr(obj, "schema", None) == schema and (
+                getattr(obj, "table", None) == name or obj.key == ("table", schema, name))
+
+        gone = {key for key, obj in self.objects.items() if on_table(obj)}
+        if not gone:
+            return self
+        # Keys that exist only in `depends`: the table's columns, defaults and partition bound.
+        gone |= {k for k in self.depends if k[0] in ("column", "default", "partition") and k[1:3] == (schema, name)}
+        return Schema(
+            {k: o for k, o in self.objects.items() if k not in gone},
+            {k: ons - gone for k, ons in self.depends.items() if k not in gone},
+            self.server_version,
+        )
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Schema) and self.objects == other.objects
 

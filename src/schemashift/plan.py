@@ -61,7 +61,15 @@ class Plan:
 
     @property
     def sql(self) -> str:
-        return "".join(s.sql + ";\n\n" for s in self.statements)
+        return self.text()
+
+    def text(self, mark_unsafe: bool = False) -> str:
+        """The statements as a script; `mark_unsafe` puts a comment saying what is lost above each
+        destructive one, for a file a person reviews (a generated migration)."""
+        return "".join(
+            (f"-- UNSAFE: {s.why or 'destroys data'}\n" if mark_unsafe and s.destructive else "") + s.sql + ";\n\n"
+            for s in self.statements
+        )
 
     @property
     def destructive(self) -> list[Statement]:

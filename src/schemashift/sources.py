@@ -7,10 +7,12 @@ every expression. Every kind of source therefore ends as a connection URL:
 - `postgresql://…` (or Heroku's `postgres://…`): the user's database, only checked to connect;
 - `empty`: a fresh scratch database;
 - `file.sql`: a scratch database loaded with the file;
-- a folder: a scratch database loaded with its `*.sql` files, sorted by name.
+- a folder: a scratch database loaded with its `*.sql` files, sorted by name;
+- `migrations:DIR`: a scratch database with the migrations folder replayed (see migrations/replay.py);
+- `python:pkg.module:metadata`: a scratch database loaded with the DDL of SQLAlchemy models.
 
 Scratch databases are dropped when `open_source` exits. `_opener_for` is the one place that decides
-what a source spec means; `migrations:DIR` and `python:pkg.module:metadata` will be added there.
+what a source spec means.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from .servers import Server, get_server
 from .urls import normalize_url
 
 URL_PREFIXES = ("postgresql://", "postgres://")
-PLANNED_PREFIXES = ("migrations:", "python:")
+MIGRATIONS_PREFIX = "migrations:"
+MODELS_PREFIX = "python:"
 CONNECT_TIMEOUT_SECONDS = 10
 
 # Errors for which loading a file as one implicit transaction is the problem, not the SQL:
@@ -64,8 +67,10 @@ def _opener_for(spec: str) -> Opener:
         return _open_url
     if spec == "empty":
         return _open_empty
-    if spec.startswith(PLANNED_PREFIXES):
-        raise SourceError(f"{spec}: '{spec.split(':')[0]}:' sources are planned but not supported yet")
+    if spec.startswith(MIGRATIONS_PREFIX):
+        return _open_migrations
+    if spec.startswith(MODELS_PREFIX):
+        return _open_models
     if "://" in spec:
         raise SourceError(f"{spec}: unsupported URL scheme (expected postgresql://)")
     return _open_path
@@ -84,9 +89,27 @@ def _open_empty(spec: str, *, dev_url: str | None, pg_bin: str | None) -> Iterat
         yield url
 
 
+def _open_path(spec: str, *, dev_url: str | None, pg_bin: str | None) -> AbstractContextManager[str]:
+    return _loaded([read_sql_file(path) for path in sql_paths(spec)], dev_url, pg_bin)
+
+
 @contextmanager
-def _open_path(spec: str, *, dev_url: str | None, pg_bin: str | None) -> Iterator[str]:
-    files = [read_sql_file(path) for path in sql_paths(spec)]
+def _open_migrations(spec: str, *, dev_url: str | None, pg_bin: str | None) -> Iterator[str]:
+    from .migrations.replay import replayed
+
+    with replayed(Path(spec[len(MIGRATIONS_PREFIX):] or "migrations"), dev_url=dev_url, pg_bin=pg_bin) as url:
+        yield url
+
+
+def _open_models(spec: str, *, dev_url: str | None, pg_bin: str | None) -> AbstractContextManager[str]:
+    from .models_source import models_sql
+
+    return _loaded([SqlFile(spec, models_sql(spec))], dev_url, pg_bin)
+
+
+@contextmanager
+def _loaded(files: list[SqlFile], dev_url: str | None, pg_bin: str | None) -> Iterator[str]:
+    """A scratch database loaded with `files`, dropped on exit."""
     server = get_server(dev_url, pg_bin)
     name = load_into_scratch(server, files)
     try:

@@ -22,18 +22,23 @@ from .files import read_folder, write_new
 # that `schemashift --help` stays fast.
 
 
+SETTING_OPTIONS = ("url", "migrations", "history_table", "lock_timeout", "dev_url", "pg_bin", "target")
+
+
 def _command(func: Callable[..., None]) -> click.Command:
-    """A command taking the shared settings options, reporting errors as one line."""
+    """A command taking the shared settings options, reporting errors as one line. A command that
+    compares with the desired schema declares `--target` itself (`target_option`)."""
 
     @click.option("--url", help="Database URL (default: $DATABASE_URL).")
     @click.option("--migrations", type=click.Path(path_type=Path), help="Migrations folder (default: migrations).")
     @click.option("--history-table", help="History table as schema.name (default: public.schemashift_history).")
     @click.option("--lock-timeout", type=float, help="Seconds to wait for another run's lock (default: 600).")
+    @click.option("--dev-url", metavar="URL", help="Server for throwaway databases [env: SCHEMASHIFT_DEV_URL].")
+    @click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server and pg_dump "
+                  "[env: SCHEMASHIFT_PG_BIN].")
     @functools.wraps(func)
-    def wrapper(url: str | None, migrations: Path | None, history_table: str | None,
-                lock_timeout: float | None, **kwargs: Any) -> None:
-        settings = load_settings(dict(url=url, migrations=migrations, history_table=history_table,
-                                      lock_timeout=lock_timeout))
+    def wrapper(**kwargs: Any) -> None:
+        settings = load_settings({name: kwargs.pop(name, None) for name in SETTING_OPTIONS})
         import psycopg
 
         try:
@@ -42,6 +47,12 @@ def _command(func: Callable[..., None]) -> click.Command:
             raise SchemashiftError(str(exc) or type(exc).__name__) from None
 
     return click.command(name=func.__name__.rstrip("_"))(wrapper)
+
+
+target_option = click.option(
+    "--target", metavar="SOURCE",
+    help="The desired schema: a .sql file or folder, python:pkg.module:metadata or a URL (default: `target` in "
+         "schemashift.toml).")
 
 
 @_command
@@ -62,18 +73,87 @@ def init(settings: Settings) -> None:
 
 @_command
 @click.argument("message")
-@click.option("--empty", is_flag=True, help="Write empty up and down sections.")
+@target_option
+@click.option("--empty", is_flag=True, help="Write empty up and down sections instead of a diff.")
 @click.option("--python", is_flag=True, help="Write a Python migration with up(conn) and down(conn).")
 def new(settings: Settings, message: str, empty: bool, python: bool) -> None:
-    """Write the next numbered migration file and update the sum."""
+    """Write the next migration: by default the diff from the folder's schema to the target
+    (up) and back (down); nothing is written when they are equal."""
     from .runner import Project
 
     if not (empty or python):
-        raise SchemashiftError("generating a migration from a schema diff is not available yet; pass --empty")
+        from .autogenerate import generate
+
+        generated = generate(settings, message)
+        if generated.path is None:
+            click.echo("no changes: the migrations already build the target; nothing written", err=True)
+            return
+        unsafe = len(generated.up.destructive) + len(generated.down.destructive)
+        click.echo(str(generated.path))
+        click.echo(f"{len(generated.up.statements)} statement(s) up, {len(generated.down.statements)} down"
+                   + (f"; {unsafe} marked UNSAFE, review them" if unsafe else ""), err=True)
+        return
     project = Project.load(settings)
     path = write_new(settings.migrations, project.files, message, python)
     checksum.write(settings.migrations, read_folder(settings.migrations))
     click.echo(str(path))
+
+
+@_command
+@target_option
+def check(settings: Settings) -> None:
+    """Exit 0 when the database equals what the migrations build (and, with a target, the
+    migrations build the target); else exit 1 and print the SQL that closes each gap."""
+    from .drift import check as run_check
+
+    result = run_check(settings, with_target=settings.target is not None)
+    for name in result.pending:
+        click.echo(f"-- pending: {name} (run `schemashift up`)")
+    if result.drift:
+        click.echo("-- the database differs from the migrations; this SQL brings it back:")
+        click.echo(result.drift.text(mark_unsafe=True).rstrip("\n"))
+    if result.unbuilt:
+        click.echo("-- the migrations do not build the target; `schemashift new` would write:")
+        click.echo(result.unbuilt.text(mark_unsafe=True).rstrip("\n"))
+    if not result.ok:
+        raise click.exceptions.Exit(EXIT_ERROR)
+    click.echo("ok: the database matches the migrations" + (" and the target" if settings.target else ""), err=True)
+
+
+@_command
+@target_option
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@click.option("--unsafe", is_flag=True, help="Allow destructive statements (drops, data-losing type changes).")
+def sync(settings: Settings, yes: bool, unsafe: bool) -> None:
+    """Bring the database at --url to the target directly (for development databases): show the
+    SQL, ask, apply, then compare again."""
+    from .drift import apply_sync, sync_plan
+
+    plan = sync_plan(settings)
+    if not plan:
+        click.echo("already in sync", err=True)
+        return
+    click.echo(plan.text(mark_unsafe=True).rstrip("\n"))
+    if not unsafe:
+        plan.check_safe()
+    if not yes and not click.confirm(f"apply these {len(plan.statements)} statement(s)?", err=True):
+        raise click.Abort
+    apply_sync(settings, plan)
+    click.echo(f"applied {len(plan.statements)} statement(s); the database matches the target", err=True)
+
+
+@_command
+@target_option
+def test(settings: Settings) -> None:
+    """On a throwaway database, run each migration up, down and up again; exit 1 at the first whose
+    down does not restore the schema (and, with a target, if the end result is not the target)."""
+    from .roundtrip import roundtrip
+
+    failure = roundtrip(settings, settings.target is not None, click.echo)
+    if failure is not None:
+        click.echo(f"FAIL  {failure.migration}: {failure.what}:")
+        click.echo(failure.fix.text().rstrip("\n"))
+        raise click.exceptions.Exit(EXIT_ERROR)
 
 
 @_command
@@ -86,7 +166,9 @@ def hash_(settings: Settings) -> None:
 @click.option("--to", help="Apply up to this version (default: all).")
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it (no connection).")
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
-def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool) -> None:
+@click.option("--backup", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="pg_dump the database to FILE first (.sql: plain SQL, else pg_dump's custom format).")
+def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None) -> None:
     """Apply pending migrations."""
     from . import offline, runner
     from .progress import Progress
@@ -95,8 +177,17 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool) -> No
     project = Project.load(settings)
     if sql:
         click.echo(offline.render_up(project, to), nl=False)
-    else:
-        runner.up(project, to, allow_changed, Progress())
+        return
+    progress = Progress()
+
+    def dump(conn: Any) -> None:
+        from .backup import backup as run_backup
+
+        with progress.running(f"backing up to {backup}"):
+            run_backup(conn, settings.url or "", backup, settings.pg_bin)  # type: ignore[arg-type]
+        progress.finished(f"backed up to {backup}")
+
+    runner.up(project, to, allow_changed, progress, dump if backup else None)
 
 
 @_command
@@ -176,4 +267,4 @@ def baseline(settings: Settings, version: str) -> None:
     runner.baseline(Project.load(settings), version, Progress())
 
 
-COMMANDS = [init, new, hash_, up, down, status, history, stamp, baseline]
+COMMANDS = [init, new, check, sync, test, hash_, up, down, status, history, stamp, baseline]

@@ -23,7 +23,7 @@ SUM_FILE = "schemashift.sum"
 NAME = re.compile(r"^(?P<version>\d+)_(?P<slug>[A-Za-z0-9_]+)\.(?P<ext>sql|py)$")
 MARKER = re.compile(r"^\s*--\s*schemashift:(?P<word>\S+)\s*$")
 MARKERS = ("up", "down", "no-transaction")
-SQL_TEMPLATE = "-- {message}\n\n-- schemashift:up\n\n\n-- schemashift:down\n\n"
+SQL_TEMPLATE = "-- {message}\n\n-- schemashift:up\n{up}\n\n-- schemashift:down\n{down}\n"
 PY_TEMPLATE = '''"""{message}"""
 
 
@@ -134,11 +134,13 @@ def slugify(message: str) -> str:
     return slug or "migration"
 
 
-def write_new(folder: Path, existing: list[MigrationFile], message: str, python: bool) -> Path:
-    """Write the next numbered migration with empty up and down parts and return its path."""
+def write_new(folder: Path, existing: list[MigrationFile], message: str, python: bool = False, *,
+              up: str = "", down: str = "") -> Path:
+    """Write the next numbered migration (SQL with these up and down sections, or a Python
+    skeleton) and return its path."""
     version = (existing[-1].version + 1) if existing else 1
     suffix = ".py" if python else ".sql"
     path = folder / f"{version:04d}_{slugify(message)}{suffix}"
     template = PY_TEMPLATE if python else SQL_TEMPLATE
-    path.write_text(template.format(message=" ".join(message.split())))
+    path.write_text(template.format(message=" ".join(message.split()), up=up.rstrip("\n"), down=down.rstrip("\n")))
     return path

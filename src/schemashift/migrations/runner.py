@@ -101,9 +101,11 @@ VERBS = {"up": ("applying", "applied", "nothing to apply"),
 
 
 def _run(project: Project, direction: str, allow_changed: bool, progress: Progress,
-         choose: Callable[[Status], list[MigrationFile]]) -> int:
+         choose: Callable[[Status], list[MigrationFile]],
+         before: Callable[[psycopg.Connection], None] | None = None) -> int:
     """Up and down alike: lock, check the history, refuse to start while a run the other way is
-    half done, then run what `choose` picks from the fresh status; return how many ran."""
+    half done, then run what `choose` picks from the fresh status; return how many ran. `before`
+    runs under the lock once there is something to run (the backup of `up --backup`)."""
     other = "down" if direction == "up" else "up"
     doing, done, nothing = VERBS[direction]
     with project.session(progress) as conn:
@@ -114,6 +116,8 @@ def _run(project: Project, direction: str, allow_changed: bool, progress: Progre
                 raise MigrationsError(f"{project.settings.migrations / row.name}: its {other} was "
                                       f"interrupted; finish it with `schemashift {other}` first")
         chosen = choose(status)
+        if chosen and before is not None:
+            before(conn)
         executor = Executor(conn, project.table, allow_changed)
         for migration in chosen:
             with progress.running(f"{doing} {migration.name}"):
@@ -124,7 +128,8 @@ def _run(project: Project, direction: str, allow_changed: bool, progress: Progre
     return len(chosen)
 
 
-def up(project: Project, to: str | None, allow_changed: bool, progress: Progress) -> int:
+def up(project: Project, to: str | None, allow_changed: bool, progress: Progress,
+       before: Callable[[psycopg.Connection], None] | None = None) -> int:
     """Apply pending migrations up to `to` (default: all), oldest first; return how many ran."""
     target = project.version(to) if to else None
 
@@ -136,7 +141,7 @@ def up(project: Project, to: str | None, allow_changed: bool, progress: Progress
                                   "is already applied")
         return pending
 
-    return _run(project, "up", allow_changed, progress, choose)
+    return _run(project, "up", allow_changed, progress, choose, before)
 
 
 def down_targets(applied: list[int], project: Project, to: str | None, steps: int | None) -> list[int]:

@@ -1,0 +1,42 @@
+"""Replay a migrations folder onto a database: the schema a folder stands for, as PostgreSQL builds it.
+
+The replay is an ordinary `up` through the runner (the same splitting into non-transactional steps,
+the same Python migrations, the same checksum verification), recorded in a history table of its own
+that is dropped afterwards, so the replayed database holds exactly what the migrations create.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..config import Settings
+from ..servers import get_server
+from .database import connect
+from .progress import Progress
+
+REPLAY_SCHEMA = "schemashift_replay"
+
+
+def replay(url: str, folder: Path, to: int | None = None) -> None:
+    """Apply the folder's migrations (up to version `to`, default all) to the database at `url`."""
+    from . import runner
+
+    project = runner.Project.load(Settings(url=url, migrations=folder, history_table=f"{REPLAY_SCHEMA}.history"))
+    if to is not None and to > 0:
+        runner.up(project, str(to), False, Progress(io.StringIO()))
+    elif to is None and project.files:
+        runner.up(project, None, False, Progress(io.StringIO()))
+    with connect(url) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{REPLAY_SCHEMA}" CASCADE')
+
+
+@contextlib.contextmanager
+def replayed(folder: Path, to: int | None = None, *, dev_url: str | None = None,
+             pg_bin: str | None = None) -> Iterator[str]:
+    """A scratch database with the folder replayed (up to `to`), dropped on exit."""
+    with get_server(dev_url, pg_bin).scratch_database() as url:
+        replay(url, folder, to)
+        yield url
