@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
 import oracle  # noqa: E402
 
+pytest_plugins = ["pytester"]
+
 oracle.prefer_tmpfs()  # before any server starts: scratch databases are ~20x cheaper on tmpfs
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -7,7 +7,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from schemashift.errors import LoadError, SourceError
+from schemashift.errors import LoadError, SchemashiftError, SourceError
 from schemashift.servers import get_server, url_with_database
 from schemashift.sources import open_source
 
@@ -85,11 +85,16 @@ def test_empty_is_a_fresh_database_dropped_after(server):
     assert scratch_databases(server) == before
 
 
-@pytest.mark.parametrize("spec", ["migrations:db/migrations", "python:app.models:metadata"])
-def test_planned_kinds_say_so(spec):
-    with pytest.raises(SourceError, match="planned but not supported yet"):
+@pytest.mark.parametrize("spec, message", [
+    ("migrations:no/such/folder", r"no migrations folder at no/such/folder \(run `schemashift init`\)"),
+    ("python:no_such_app.models:metadata", "python:no_such_app.models:metadata: cannot import no_such_app.models"),
+])
+def test_missing_migrations_and_models_say_so(server, spec, message):
+    before = scratch_databases(server)
+    with pytest.raises(SchemashiftError, match=message):
         with open_source(spec):
             pass
+    assert scratch_databases(server) == before
 
 
 # --- files and folders ----------------------------------------------------------------------------

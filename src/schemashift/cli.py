@@ -113,18 +113,22 @@ def diff_command(
     """Print the SQL that turns SOURCE into TARGET.
 
     SOURCE and TARGET are each a postgresql:// URL, a .sql file, a folder of .sql files (loaded in
-    name order) or 'empty'. Files are loaded into scratch databases on a throwaway server (embedded
-    PostgreSQL unless --dev-url or --pg-bin says otherwise); URLs are only read.
+    name order), 'empty', migrations:DIR (a migrations folder replayed) or python:pkg.module:attr
+    (SQLAlchemy models). Files are loaded into scratch databases on a throwaway server (embedded
+    PostgreSQL unless --dev-url or --pg-bin says otherwise); URLs are only read. schemashift's own
+    history table is left out.
 
     Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given.
     """
     from . import api  # here, not at start-up: --help stays fast
+    from .config import load_settings
 
     plan = api.diff(
         source,
         target,
         schemas=list(schemas) or None,
         exclude_schemas=list(exclude_schemas) or None,
+        ignore_tables=(load_settings({}).history_table,),
         dev_url=dev_url,
         pg_bin=pg_bin,
     )
@@ -135,6 +139,34 @@ def diff_command(
     elif plan:
         click.echo(plan.sql.rstrip("\n"))
     return EXIT_DIFFERENCES if plan else 0
+
+
+@cli.command("dump")
+@click.argument("source")
+@click.option("--schema", "schemas", multiple=True, metavar="NAME", help="Dump only this schema (repeatable).")
+@click.option("--exclude-schema", "exclude_schemas", multiple=True, metavar="NAME", help="Leave this schema out (repeatable).")
+@click.option("--dev-url", metavar="URL", help="Server for scratch databases [env: SCHEMASHIFT_DEV_URL].")
+@click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server [env: SCHEMASHIFT_PG_BIN].")
+@click.option("--format", "output_format", type=click.Choice(["sql", "json"]), default="sql", show_default=True)
+@traceback_option
+def dump_command(source: str, schemas: tuple[str, ...], exclude_schemas: tuple[str, ...], dev_url: str | None,
+                 pg_bin: str | None, output_format: str) -> int:
+    """Print SOURCE's schema as dependency-ordered, normalised SQL (what creates it from an empty
+    database), or as the JSON model. SOURCE is anything `diff` takes."""
+    from . import api
+    from .config import load_settings
+
+    options = dict(schemas=list(schemas) or None, exclude_schemas=list(exclude_schemas) or None, dev_url=dev_url,
+                   pg_bin=pg_bin, ignore_tables=(load_settings({}).history_table,))
+    schema = api.inspect(source, **options)  # type: ignore[arg-type]
+    if output_format == "json":
+        from .schema_json import to_json
+
+        click.echo(to_json(schema))
+    else:
+        empty = api.inspect("empty", **options)  # type: ignore[arg-type]
+        click.echo(api.diff_schemas(empty, schema).sql.rstrip("\n"))
+    return 0
 
 
 from .migrations.commands import COMMANDS  # noqa: E402

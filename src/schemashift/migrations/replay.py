@@ -20,17 +20,18 @@ from .progress import Progress
 REPLAY_SCHEMA = "schemashift_replay"
 
 
-def replay(url: str, folder: Path, to: int | None = None) -> None:
-    """Apply the folder's migrations (up to version `to`, default all) to the database at `url`."""
+def replay(url: str, folder: Path, to: int | None = None, history_table: str | None = None) -> None:
+    """Apply the folder's migrations (up to version `to`, default all) to the database at `url`.
+    With `history_table` they are recorded there, as `up` would; without, no trace is left."""
     from . import runner
 
-    project = runner.Project.load(Settings(url=url, migrations=folder, history_table=f"{REPLAY_SCHEMA}.history"))
-    if to is not None and to > 0:
-        runner.up(project, str(to), False, Progress(io.StringIO()))
-    elif to is None and project.files:
-        runner.up(project, None, False, Progress(io.StringIO()))
-    with connect(url) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{REPLAY_SCHEMA}" CASCADE')
+    table = history_table or f"{REPLAY_SCHEMA}.history"
+    project = runner.Project.load(Settings(url=url, migrations=folder, history_table=table))
+    if to is None or to > 0:
+        runner.up(project, None if to is None else str(to), False, Progress(io.StringIO()))
+    if history_table is None:
+        with connect(url) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{REPLAY_SCHEMA}" CASCADE')
 
 
 @contextlib.contextmanager
