@@ -389,7 +389,9 @@ class Schema:
 
     def without_table(self, schema: str, name: str) -> Schema:
         """A copy without one table and what lives on it (constraints, indexes, triggers, policies,
-        rules, owned sequences): how schemashift's own history table is kept out of every diff."""
+        rules, owned sequences), and without its schema if nothing else is left there (the
+        migration runner creates the schema it names): how schemashift's own history table is kept
+        out of every diff. `public` always stays."""
 
         def on_table(obj: DbObject) -> bool:
             if isinstance(obj, Sequence):
@@ -402,6 +404,9 @@ class Schema:
             return self
         # Keys that exist only in `depends`: the table's columns, defaults and partition bound.
         gone |= {k for k in self.depends if k[0] in ("column", "default", "partition") and k[1:3] == (schema, name)}
+        if schema != "public" and not any(getattr(o, "schema", None) == schema
+                                          for k, o in self.objects.items() if k not in gone):
+            gone.add(("schema", schema))
         return Schema(
             {k: o for k, o in self.objects.items() if k not in gone},
             {k: ons - gone for k, ons in self.depends.items() if k not in gone},

@@ -76,14 +76,22 @@ def test_check_finds_drift_and_sync_repairs_it(project: Path, schemashift_databa
     url = schemashift_database  # the pytest plugin's database at the sample project's head
     assert cli_run("check", "--url", url).code == 0
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute('ALTER TABLE shop.account ADD COLUMN "Nick name" text')
         conn.execute("DROP INDEX shop.ix_account_status")
+        conn.execute("ALTER TABLE shop.account ALTER COLUMN email SET DEFAULT 'nobody'")
 
     drifted = cli_run("check", "--url", url)
     assert drifted.code == 1
-    assert 'ALTER TABLE "shop"."account" DROP COLUMN "Nick name";' in drifted.out
     assert "CREATE INDEX ix_account_status ON shop.account USING btree (status);" in drifted.out
+    assert 'ALTER TABLE "shop"."account" ALTER COLUMN "email" DROP DEFAULT;' in drifted.out
+    assert cli_run("sync", "--url", url, "--yes").code == 0
+    assert cli_run("check", "--url", url).code == 0
 
+
+def test_sync_refuses_drops_without_unsafe(project: Path, schemashift_database: str) -> None:
+    url = schemashift_database
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute('ALTER TABLE shop.account ADD COLUMN "Nick name" text')
+    assert 'ALTER TABLE "shop"."account" DROP COLUMN "Nick name";' in cli_run("check", "--url", url).out
     refused = cli_run("sync", "--url", url, "--yes")
     assert refused.code == 3 and "DROP COLUMN" in refused.err
     assert cli_run("check", "--url", url).code == 1  # a refused sync changes nothing
@@ -91,6 +99,12 @@ def test_check_finds_drift_and_sync_repairs_it(project: Path, schemashift_databa
     assert synced.code == 0, synced.err
     assert cli_run("check", "--url", url).code == 0
     assert cli_run("sync", "--url", url, "--yes").err.strip() == "already in sync"
+
+
+def test_check_ignores_a_history_table_in_its_own_schema(project: Path, url: str) -> None:
+    assert cli_run("up", "--url", url, "--history-table", "deploys.history").code == 0
+    result = cli_run("check", "--url", url, "--history-table", "deploys.history")
+    assert result.code == 0, result.out
 
 
 def test_check_with_target_reports_models_the_migrations_lack(project: Path, schemashift_database: str) -> None:
