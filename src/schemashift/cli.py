@@ -8,6 +8,7 @@ line on stderr (`schemashift: ...`, passwords redacted); `--traceback` adds the 
 
 from __future__ import annotations
 
+import functools
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -90,26 +91,35 @@ def cli() -> None:
     """
 
 
+def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
+    """The options every command that reads sources shares, handed to it as `options`: the keyword
+    arguments of `api.inspect`/`api.diff` (schemashift's history table always left out)."""
+
+    @click.option("--schema", "schemas", multiple=True, metavar="NAME", help="Only this schema (repeatable).")
+    @click.option("--exclude-schema", "exclude_schemas", multiple=True, metavar="NAME",
+                  help="Leave this schema out (repeatable).")
+    @click.option("--dev-url", metavar="URL", help="Server for scratch databases [env: SCHEMASHIFT_DEV_URL].")
+    @click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server [env: SCHEMASHIFT_PG_BIN].")
+    @click.option("--format", "output_format", type=click.Choice(["sql", "json"]), default="sql", show_default=True)
+    @traceback_option
+    @functools.wraps(func)
+    def wrapper(schemas: tuple[str, ...], exclude_schemas: tuple[str, ...], dev_url: str | None,
+                pg_bin: str | None, **kwargs: Any) -> int:
+        from .config import load_settings
+
+        options = dict(schemas=list(schemas) or None, exclude_schemas=list(exclude_schemas) or None,
+                       ignore_tables=(load_settings({}).history_table,), dev_url=dev_url, pg_bin=pg_bin)
+        return func(options=options, **kwargs)
+
+    return wrapper
+
+
 @cli.command("diff")
 @click.argument("source")
 @click.argument("target")
 @click.option("--unsafe", is_flag=True, help="Allow destructive statements (drops, data-losing type changes).")
-@click.option("--schema", "schemas", multiple=True, metavar="NAME", help="Compare only this schema (repeatable).")
-@click.option("--exclude-schema", "exclude_schemas", multiple=True, metavar="NAME", help="Leave this schema out (repeatable).")
-@click.option("--dev-url", metavar="URL", help="Server for scratch databases [env: SCHEMASHIFT_DEV_URL].")
-@click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server [env: SCHEMASHIFT_PG_BIN].")
-@click.option("--format", "output_format", type=click.Choice(["sql", "json"]), default="sql", show_default=True)
-@traceback_option
-def diff_command(
-    source: str,
-    target: str,
-    unsafe: bool,
-    schemas: tuple[str, ...],
-    exclude_schemas: tuple[str, ...],
-    dev_url: str | None,
-    pg_bin: str | None,
-    output_format: str,
-) -> int:
+@inspect_options
+def diff_command(source: str, target: str, unsafe: bool, output_format: str, options: dict[str, Any]) -> int:
     """Print the SQL that turns SOURCE into TARGET.
 
     SOURCE and TARGET are each a postgresql:// URL, a .sql file, a folder of .sql files (loaded in
@@ -121,17 +131,8 @@ def diff_command(
     Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given.
     """
     from . import api  # here, not at start-up: --help stays fast
-    from .config import load_settings
 
-    plan = api.diff(
-        source,
-        target,
-        schemas=list(schemas) or None,
-        exclude_schemas=list(exclude_schemas) or None,
-        ignore_tables=(load_settings({}).history_table,),
-        dev_url=dev_url,
-        pg_bin=pg_bin,
-    )
+    plan = api.diff(source, target, **options)
     if not unsafe:
         plan.check_safe()
     if output_format == "json":
@@ -143,29 +144,19 @@ def diff_command(
 
 @cli.command("dump")
 @click.argument("source")
-@click.option("--schema", "schemas", multiple=True, metavar="NAME", help="Dump only this schema (repeatable).")
-@click.option("--exclude-schema", "exclude_schemas", multiple=True, metavar="NAME", help="Leave this schema out (repeatable).")
-@click.option("--dev-url", metavar="URL", help="Server for scratch databases [env: SCHEMASHIFT_DEV_URL].")
-@click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server [env: SCHEMASHIFT_PG_BIN].")
-@click.option("--format", "output_format", type=click.Choice(["sql", "json"]), default="sql", show_default=True)
-@traceback_option
-def dump_command(source: str, schemas: tuple[str, ...], exclude_schemas: tuple[str, ...], dev_url: str | None,
-                 pg_bin: str | None, output_format: str) -> int:
+@inspect_options
+def dump_command(source: str, output_format: str, options: dict[str, Any]) -> int:
     """Print SOURCE's schema as dependency-ordered, normalised SQL (what creates it from an empty
     database), or as the JSON model. SOURCE is anything `diff` takes."""
     from . import api
-    from .config import load_settings
 
-    options = dict(schemas=list(schemas) or None, exclude_schemas=list(exclude_schemas) or None, dev_url=dev_url,
-                   pg_bin=pg_bin, ignore_tables=(load_settings({}).history_table,))
-    schema = api.inspect(source, **options)  # type: ignore[arg-type]
+    schema = api.inspect(source, **options)
     if output_format == "json":
         from .schema_json import to_json
 
         click.echo(to_json(schema))
     else:
-        empty = api.inspect("empty", **options)  # type: ignore[arg-type]
-        click.echo(api.diff_schemas(empty, schema).sql.rstrip("\n"))
+        click.echo(api.diff_schemas(api.inspect("empty", **options), schema).sql.rstrip("\n"))
     return 0
 
 
