@@ -456,7 +456,8 @@ def roundtrip(
 
     filters = {k: v for k, v in (filters or {}).items() if v is not None}
     try:
-        plan = schemashift.diff(url_a, url_b, **filters)
+        target = schemashift.inspect(url_b, **filters)  # B is not changed: inspected once, used twice
+        plan = schemashift.diff_schemas(schemashift.inspect(url_a, **filters), target)
     except Exception as exc:  # noqa: BLE001 - any failure of the differ is a failed case
         return [f"{label}: diff failed: {_first_line(exc)}{_where(exc)}"]
     try:
@@ -465,7 +466,7 @@ def roundtrip(
         return [f"{label}: apply failed: {_first_line(exc)}\n--- plan:\n{_plan_sql(plan)}"]
     failures: list[str] = []
     try:
-        again = schemashift.diff(url_a, url_b, **filters)
+        again = schemashift.diff_schemas(schemashift.inspect(url_a, **filters), target)
         if again:
             failures.append(
                 f"{label}: diff after apply is not empty:\n{_plan_sql(again)}\n--- plan applied:\n{_plan_sql(plan)}"

@@ -10,9 +10,10 @@ from typing import Any
 
 from .errors import SchemashiftError
 
-_LAZY = {"Migration": "api", "apply": "api", "diff": "api", "inspect": "api", "temporary_database": "servers"}
+_LAZY = {"Migration": "api", "apply": "api", "diff": "api", "diff_schemas": "api", "inspect": "api",
+         "temporary_database": "servers"}
 
-__all__ = ["Migration", "SchemashiftError", "apply", "diff", "inspect", "temporary_database"]
+__all__ = ["Migration", "SchemashiftError", "apply", "diff", "diff_schemas", "inspect", "temporary_database"]
 
 
 def __getattr__(name: str) -> Any:
