@@ -17,6 +17,7 @@ from .dialects.postgres.inspect import InspectOptions
 from .errors import SchemashiftError, UnsafeChanges
 from .model import Schema
 from .plan import Plan, Statement
+from .server_match import for_comparison
 from .sources import URL_PREFIXES, connect, open_source
 
 DIALECT = PostgresDialect()
@@ -72,6 +73,7 @@ def diff(source: Source, target: Source, *, schemas: list[str] | str | None = No
          ignore_tables: Sequence[str] = (), privileges: bool = True, dev_url: str | None = None,
          pg_bin: str | None = None) -> Plan:
     """The plan that turns `source` into `target`."""
+    pg_bin = for_comparison([source, target], dev_url, pg_bin)
     opts = dict(schemas=schemas, exclude_schemas=exclude_schemas, ignore_extension_versions=ignore_extension_versions,
                 ignore_tables=ignore_tables, dev_url=dev_url, pg_bin=pg_bin)
     return diff_schemas(inspect(source, **opts), inspect(target, **opts), privileges=privileges)  # type: ignore[arg-type]
@@ -120,7 +122,8 @@ class Migration:
                  exclude_schema: str | None = None, ignore_extension_versions: bool = False) -> None:
         self.x_from, self.x_target = x_from, x_target
         self._options = dict(schemas=schema, exclude_schemas=exclude_schema,
-                             ignore_extension_versions=ignore_extension_versions)
+                             ignore_extension_versions=ignore_extension_versions,
+                             pg_bin=for_comparison([x_from, x_target], None, None))
         self.s_from = inspect(x_from, **self._options)  # type: ignore[arg-type]
         self.s_target = inspect(x_target, **self._options)  # type: ignore[arg-type]
         self.safety = True

@@ -4,18 +4,11 @@ both read without schemashift's own history table."""
 from __future__ import annotations
 
 import dataclasses
-import sys
-from pathlib import Path
 
 from ..config import Settings
 from ..errors import SchemashiftError
 from ..model import Schema
-from ..servers import get_server
-from .database import connect
 from .replay import replayed
-
-# Where Debian and Ubuntu install each major version side by side.
-DEBIAN_BIN = "/usr/lib/postgresql/{major}/bin"
 
 
 def folder_schema(settings: Settings, to: int | None = None) -> Schema:
@@ -43,18 +36,9 @@ def target_of(settings: Settings) -> str:
 
 
 def matching_server(settings: Settings) -> Settings:
-    """Settings whose throwaway server has the live database's major version, when the user chose
-    none: defaults and privileges differ between versions (PostgreSQL 17 added MAINTAIN), so a
-    replay compared with a database must run on the same version to compare only the schema."""
-    if settings.dev_url or settings.pg_bin:
-        return settings
-    with connect(settings.url) as conn:
-        major = conn.info.server_version // 10000
-    if get_server().major_version == major:
-        return settings
-    candidate = Path(DEBIAN_BIN.format(major=major))
-    if (candidate / "postgres").exists():
-        return dataclasses.replace(settings, pg_bin=str(candidate))
-    print(f"schemashift: warning: no PostgreSQL {major} binaries found; comparing with PostgreSQL "
-          f"{get_server().major_version}, which may report version-only differences (pass --pg-bin)", file=sys.stderr)
-    return settings
+    """Settings whose throwaway server matches the live database's major version (see server_match)."""
+    from ..server_match import matching_pg_bin
+
+    if not settings.url:
+        return settings  # the command's own connection says what is missing
+    return dataclasses.replace(settings, pg_bin=matching_pg_bin(settings.url, settings.dev_url, settings.pg_bin))
