@@ -34,3 +34,19 @@ def test_on_another_version_the_same_file_shows_version_only_differences(live_pg
     url, file = live_pg15
     plan = schemashift.diff(url, str(file), pg_bin=str(embedded_bin_dir()))
     assert 'GRANT MAINTAIN ON TABLE "public"."t" TO "postgres"' in plan.sql
+
+
+def test_a_migration_generated_from_a_postgresql_15_database_has_no_version_noise(
+        live_pg15: tuple[str, Path], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from schemashift.cli import cli
+
+    url, _ = live_pg15
+    folder = tmp_path / "migrations"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", "--migrations", str(folder)]).exit_code == 0
+    made = runner.invoke(cli, ["new", "from production", "--migrations", str(folder), "--target", url])
+    assert made.exit_code == 0, made.output
+    text = (folder / "0001_from_production.sql").read_text()
+    assert 'CREATE TABLE "public"."t"' in text and "GRANT" not in text

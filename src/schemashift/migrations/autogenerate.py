@@ -15,7 +15,7 @@ from ..config import Settings
 from ..plan import Plan
 from . import checksum
 from .files import read_folder, write_new
-from .schemas import folder_schema, source_schema, target_of
+from .schemas import folder_schema, matching_server, source_schema, target_of
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ def generate(settings: Settings, message: str) -> Generated:
 
     project = Project.load(settings)  # refuses an edited folder before any work
     target = target_of(settings)
+    settings = matching_server(settings, target)  # a live target: replay on its major version
     current = folder_schema(settings)
     desired = source_schema(settings, target)
     up, down = api.diff_schemas(current, desired), api.diff_schemas(desired, current)

@@ -35,10 +35,12 @@ def target_of(settings: Settings) -> str:
     return settings.target
 
 
-def matching_server(settings: Settings) -> Settings:
-    """Settings whose throwaway server matches the live database's major version (see server_match)."""
-    from ..server_match import matching_pg_bin
+def matching_server(settings: Settings, live: str | None = None) -> Settings:
+    """Settings whose throwaway server matches the major version of the live database `live`
+    (default: the `--url` one), so replays compare with it on equal terms (see server_match)."""
+    from ..server_match import is_live, matching_pg_bin
 
-    if not settings.url:
-        return settings  # the command's own connection says what is missing
-    return dataclasses.replace(settings, pg_bin=matching_pg_bin(settings.url, settings.dev_url, settings.pg_bin))
+    live = live or settings.url
+    if not live or not is_live(live):
+        return settings  # nothing live to match (a missing URL is reported by the command itself)
+    return dataclasses.replace(settings, pg_bin=matching_pg_bin(live, settings.dev_url, settings.pg_bin))
