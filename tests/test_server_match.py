@@ -37,11 +37,12 @@ def test_on_another_version_the_same_file_shows_version_only_differences(live_pg
 
 
 def test_a_migration_generated_from_a_postgresql_15_database_has_no_version_noise(
-        live_pg15: tuple[str, Path], tmp_path: Path) -> None:
+        live_pg15: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
     from schemashift.cli import cli
 
+    monkeypatch.chdir(tmp_path)  # init writes schemashift.toml into the current directory
     url, _ = live_pg15
     folder = tmp_path / "migrations"
     runner = CliRunner()
