@@ -14,8 +14,7 @@ import subprocess
 import sys
 
 from .errors import SourceError
-
-PREFIX = "python:"
+from .sources import MODELS_PREFIX
 
 # Run in the child: find the MetaData (or a declarative base's), and print the DDL statements
 # create_all would run, schemas first, separated by a line holding only ";".
@@ -48,13 +47,9 @@ sys.stdout.write("\n;\n".join(statements) + "\n;\n")
 """
 
 
-def is_models_spec(spec: str) -> bool:
-    return spec.startswith(PREFIX)
-
-
 def models_sql(spec: str) -> str:
     """The DDL for the models `spec` names (`python:pkg.module:attr`), or a one-line `SourceError`."""
-    target = spec[len(PREFIX):]
+    target = spec[len(MODELS_PREFIX):]
     if ":" not in target or not all(target.partition(":")[::2]):
         raise SourceError(f"{spec}: expected python:pkg.module:attribute, e.g. python:app.models:Base")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}

@@ -143,9 +143,9 @@ def sql_paths(spec: str) -> list[Path]:
             raise SourceError(f"{spec}: folder holds no .sql files")
         return files
     if not path.exists():
-        raise SourceError(f"{spec}: no such file or folder (expected a postgresql:// URL, a .sql file, a folder or 'empty')")
+        raise SourceError(f"{spec}: no such file or folder (expected a postgresql:// URL, a .sql file, a folder, 'empty', migrations:DIR or python:module:attr)")
     if path.suffix.lower() != ".sql":
-        raise SourceError(f"{spec}: not a .sql file (expected a postgresql:// URL, a .sql file, a folder or 'empty')")
+        raise SourceError(f"{spec}: not a .sql file (expected a postgresql:// URL, a .sql file, a folder, 'empty', migrations:DIR or python:module:attr)")
     return [path]
 
 

@@ -15,6 +15,7 @@ from ..config import Settings
 from ..errors import SchemashiftError
 from ..plan import Plan
 from .database import connect
+from .errors import ConnectError
 from .schemas import folder_schema, matching_server, source_schema, target_of
 
 
@@ -48,6 +49,9 @@ def check(settings: Settings, with_target: bool) -> CheckResult:
 def sync_plan(settings: Settings) -> Plan:
     """What turns the database at `settings.url` into the target."""
     from .. import api
+
+    if not settings.url:
+        raise ConnectError("no database URL: pass --url or set DATABASE_URL")
 
     settings = matching_server(settings)
     return api.diff_schemas(source_schema(settings, settings.url), source_schema(settings, target_of(settings)))
