@@ -223,3 +223,18 @@ def test_plugin_runs_tests_before_and_after_pending_migrations(pytester: pytest.
     result = pytester.runpytest_inprocess("--schemashift-prepost", "1", "-v", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_columns?before? PASSED*", "*test_columns?after? PASSED*"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sync", "--target", "schema.sql"], "no database URL: pass --url or set DATABASE_URL"),
+    (["check", "--migrations", "nowhere"], "no migrations folder at nowhere"),
+    (["test", "--migrations", "nowhere"], "no migrations folder at nowhere"),
+    (["dump", "nowhere.sql"], "nowhere.sql: no such file or folder"),
+    (["new", "x", "--target", "nowhere.sql"], "nowhere.sql: no such file or folder"),
+])
+def test_workflow_commands_report_bad_input_in_one_line(args: list[str], message: str, folder: Folder,
+                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    args = [*args, "--migrations", str(folder.path)] if args[0] == "new" else args
+    assert message in cli_run(*args).one_line_error()
