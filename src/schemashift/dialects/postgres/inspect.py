@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -51,8 +53,28 @@ class InspectOptions:
     ignore_extension_versions: bool = False
 
 
-def acl(rows: Iterable[list[Any]] | None) -> Acl:
-    return frozenset(Grant(g, p, bool(o)) for g, p, o in rows or ())
+# aclitem's privilege letters (PostgreSQL's ACL_ALL_RIGHTS_STR) and the names GRANT uses for them.
+_PRIVILEGES = dict(a="INSERT", r="SELECT", w="UPDATE", d="DELETE", D="TRUNCATE", x="REFERENCES", t="TRIGGER",
+                   X="EXECUTE", U="USAGE", C="CREATE", c="CONNECT", T="TEMPORARY", s="SET", A="ALTER SYSTEM",
+                   m="MAINTAIN")
+_ACLITEM = re.compile(r'(?:"((?:[^"]|"")*)"|([^=]*))=([A-Za-z*]*)/')
+
+
+@functools.cache
+def _grants(item: str) -> tuple[Grant, ...]:
+    """One aclitem's text, `grantee=privileges/grantor` (grantee quoted like an identifier, empty for
+    PUBLIC; `*` after a letter: WITH GRANT OPTION). Few distinct items exist, so each is parsed once."""
+    match = _ACLITEM.match(item)
+    if match is None:
+        raise ValueError(f"unexpected aclitem {item!r}")
+    quoted, plain, letters = match.groups()
+    grantee = quoted.replace('""', '"') if quoted is not None else plain or "PUBLIC"
+    return tuple(Grant(grantee, _PRIVILEGES[p], letters[i + 1:i + 2] == "*")
+                 for i, p in enumerate(letters) if p != "*")
+
+
+def acl(items: Iterable[str] | None) -> Acl:
+    return frozenset(g for item in items or () for g in _grants(item))
 
 
 @dataclass
@@ -175,7 +197,7 @@ def _relations(r: _Reader, relations: list[Row], columns: list[Row], sequences: 
                 owned_by = (owner["schema"], owner["name"], col["name"])
             obj = Sequence(rel["schema"], rel["name"], _seq_options(seq), owned_by,
                            unlogged=rel["relpersistence"] == "u", comment=rel["comment"],
-                           acl=acl(rel["seq_acl"]), default_acl=acl(rel["seq_default_acl"]))
+                           acl=acl(rel["acl"]), default_acl=acl(rel["default_acl"]))
             _add(r, obj, "pg_class", rel["oid"])
     for rel in relations:
         kind = rel["relkind"]
