@@ -371,6 +371,10 @@ class Schema:
     def constraints_on(self, schema: str, table: str) -> list[Constraint]:
         return self._lookups().constraints_on.get((schema, table), [])
 
+    def children_of(self, schema: str, table: str) -> list[Table]:
+        """Tables that inherit from `schema.table` or are its partitions."""
+        return self._lookups().children_of.get((schema, table), [])
+
     def _lookups(self) -> _Lookups:
         if self._cached is None:
             self._cached = _Lookups.of(self.objects.values())
@@ -400,6 +404,7 @@ class _Lookups:
     attached_to: dict[Key, list[Key]] = field(default_factory=dict)
     attachments_on: dict[tuple[str, str], list[Key]] = field(default_factory=dict)
     constraints_on: dict[tuple[str, str], list[Constraint]] = field(default_factory=dict)
+    children_of: dict[tuple[str, str], list[Table]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, objects: Iterable[DbObject]) -> _Lookups:
@@ -407,6 +412,9 @@ class _Lookups:
         for obj in objects:
             if isinstance(obj, Constraint):
                 found.constraints_on.setdefault((obj.schema, obj.table), []).append(obj)
+            if isinstance(obj, Table):
+                for parent in {*obj.inherits, obj.parent} - {None}:
+                    found.children_of.setdefault(parent, []).append(obj)  # type: ignore[arg-type]
             up = obj.parent_key if isinstance(obj, Index) else (
                 ("constraint", *obj.parent) if isinstance(obj, Constraint) and obj.parent else None)
             if up is not None:
