@@ -95,10 +95,15 @@ where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'c', '
 order by a.attrelid, a.attnum
 """
 
-# Table and domain constraints (not NOT NULL ones, which are column properties here).
+# Table and domain constraints (not NOT NULL ones, which are column properties here). Copies a table
+# gets from its parent (inherited CHECKs, a partition's FK clones) are read without a definition: they
+# are created with the table, and printing one costs as much as printing the parent's.
 CONSTRAINTS = f"""
 select con.oid, n.nspname as schema, c.relname as table_name, t.typname as type_name, con.conname as name,
-    con.contype, pg_get_constraintdef(con.oid) as definition, con.conislocal, con.conparentid,
+    con.contype, case when con.contypid <> 0 or (con.conislocal and con.conparentid = 0)
+        or (c.relispartition and con.contype in ('p', 'u', 'x') and con.conparentid <> 0)
+        then pg_get_constraintdef(con.oid) end as definition,
+    con.conislocal, con.conparentid,
     c.relispartition,
     (select json_build_array(pn.nspname, pc.relname, pcon.conname) from pg_constraint pcon
         join pg_class pc on pc.oid = pcon.conrelid join pg_namespace pn on pn.oid = pc.relnamespace
@@ -111,18 +116,19 @@ where con.connamespace = any(%(nsp)s) and con.contype in ('p', 'u', 'f', 'c', 'x
 order by n.nspname, c.relname, con.conname
 """
 
-# Indexes; `constraint_oid` marks those that back a PRIMARY KEY / UNIQUE / EXCLUDE constraint.
+# Indexes; `constraint_oid` marks those that back a PRIMARY KEY / UNIQUE / EXCLUDE constraint, whose
+# definition is the constraint's (so theirs is not printed).
 INDEXES = f"""
 select i.indexrelid as oid, n.nspname as schema, ic.relname as name, tc.relname as table_name,
-    pg_get_indexdef(i.indexrelid) as definition, i.indisclustered, tc.relkind,
-    (select k.oid from pg_constraint k where k.conindid = i.indexrelid and k.conrelid = i.indrelid
-        and k.contype in ('p', 'u', 'x')) as constraint_oid,
+    case when k.oid is null then pg_get_indexdef(i.indexrelid) end as definition, i.indisclustered, tc.relkind,
+    k.oid as constraint_oid,
     (select json_build_array(pn.nspname, pc.relname, h.inhparent::bigint) from pg_inherits h
         join pg_class pc on pc.oid = h.inhparent join pg_namespace pn on pn.oid = pc.relnamespace
         where h.inhrelid = i.indexrelid) as parent,
     {_comment("i.indexrelid", "pg_class")} as comment
 from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class tc on tc.oid = i.indrelid
 join pg_namespace n on n.oid = ic.relnamespace
+left join pg_constraint k on k.conindid = i.indexrelid and k.conrelid = i.indrelid and k.contype in ('p', 'u', 'x')
 where ic.relnamespace = any(%(nsp)s) and tc.relkind in ('r', 'p', 'm')
 order by n.nspname, ic.relname
 """
