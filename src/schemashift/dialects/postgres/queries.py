@@ -22,6 +22,12 @@ def _comment(oid: str, catalog: str, sub: str = "0") -> str:
         and ds.classoid = '{catalog}'::regclass and ds.objsubid = {sub})"""
 
 
+def _collation(oid: str) -> str:
+    """A collation's qualified name; callers guard it with a CASE so that it runs only when needed."""
+    return f"""(select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
+        join pg_namespace cn on cn.oid = co.collnamespace where co.oid = {oid})"""
+
+
 def _not_extension_member(catalog: str, oid: str) -> str:
     return f"""not exists (select 1 from pg_depend e where e.classid = '{catalog}'::regclass
         and e.objid = {oid} and e.deptype = 'e')"""
@@ -82,8 +88,7 @@ select a.attrelid, a.attname as name, a.attnum, format_type(a.atttypid, a.atttyp
     pg_get_expr(d.adbin, case when a.attgenerated <> '' then d.adrelid else 0 end) as default_expr,
     d.oid as attrdef_oid,
     case when a.attcollation <> t.typcollation then
-        (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
-         join pg_namespace cn on cn.oid = co.collnamespace where co.oid = a.attcollation) end as collation,
+        {_collation("a.attcollation")} end as collation,
     case when a.attstorage <> t.typstorage then a.attstorage end as storage,
     {_comment("a.attrelid", "pg_class", "a.attnum")} as comment, a.attacl::text[] as acl
 from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_type t on t.oid = a.atttypid
@@ -144,7 +149,8 @@ left join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = s.seqrel
 where c.relnamespace = any(%(nsp)s)
 """
 
-# Enums, domains, ranges, composite types, plus arrays and row types (to map their OIDs).
+# Enums, domains, ranges, composite types, plus arrays and row types (to map their OIDs). Range details
+# come from a join over pg_range alone: as per-type subqueries they cost more than the rest of the query.
 TYPES = f"""
 select t.oid, n.nspname as schema, t.typname as name, t.typtype, t.typrelid, t.typelem, t.typcategory,
     case when t.typtype = 'e' then (select json_agg(e.enumlabel order by e.enumsortorder)
@@ -152,25 +158,23 @@ select t.oid, n.nspname as schema, t.typname as name, t.typtype, t.typrelid, t.t
     case when t.typtype = 'd' then format_type(t.typbasetype, t.typtypmod) end as base_type,
     t.typdefault, t.typnotnull,
     case when t.typtype = 'd' and t.typcollation <> bt.typcollation then
-        (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
-         join pg_namespace cn on cn.oid = co.collnamespace where co.oid = t.typcollation) end as collation,
-    case when t.typtype = 'r' then (select json_build_object(
-        'subtype', format_type(r.rngsubtype, null),
-        'opclass', (select quote_ident(on_.nspname) || '.' || quote_ident(oc.opcname) from pg_opclass oc
-            join pg_namespace on_ on on_.oid = oc.opcnamespace where oc.oid = r.rngsubopc and not oc.opcdefault),
-        'collation', (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
-            join pg_namespace cn on cn.oid = co.collnamespace
-            where co.oid = r.rngcollation and r.rngcollation <> st.typcollation),
-        'canonical', nullif(r.rngcanonical::regproc::text, '-'),
-        'subdiff', nullif(r.rngsubdiff::regproc::text, '-'),
-        'multirange', format_type(r.rngmultitypid, null), 'multirange_oid', r.rngmultitypid::bigint)
-        from pg_range r join pg_type st on st.oid = r.rngsubtype where r.rngtypid = t.oid) end as range,
+        {_collation("t.typcollation")} end as collation,
+    rg.range,
     {_comment("t.oid", "pg_type")} as comment,
     case when t.typtype in ('e', 'd', 'r', 'c') then {_acl("t.typacl", "'T'", "t.typowner")} end as acl,
     case when t.typtype in ('e', 'd', 'r', 'c') then {_acl("null", "'T'", "t.typowner")} end as default_acl,
     {_not_extension_member("pg_type", "t.oid")} as own
 from pg_type t join pg_namespace n on n.oid = t.typnamespace
 left join pg_type bt on bt.oid = t.typbasetype
+left join (select r.rngtypid, json_build_object(
+    'subtype', format_type(r.rngsubtype, null),
+    'opclass', (select quote_ident(on_.nspname) || '.' || quote_ident(oc.opcname) from pg_opclass oc
+        join pg_namespace on_ on on_.oid = oc.opcnamespace where oc.oid = r.rngsubopc and not oc.opcdefault),
+    'collation', case when r.rngcollation <> st.typcollation then {_collation("r.rngcollation")} end,
+    'canonical', nullif(r.rngcanonical::regproc::text, '-'),
+    'subdiff', nullif(r.rngsubdiff::regproc::text, '-'),
+    'multirange', format_type(r.rngmultitypid, null), 'multirange_oid', r.rngmultitypid::bigint) as range
+    from pg_range r join pg_type st on st.oid = r.rngsubtype) rg on rg.rngtypid = t.oid
 where t.typnamespace = any(%(nsp)s)
 order by n.nspname, t.typname
 """
