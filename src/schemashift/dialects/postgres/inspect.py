@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -73,8 +72,14 @@ def _grants(item: str) -> tuple[Grant, ...]:
                  for i, p in enumerate(letters) if p != "*")
 
 
-def acl(items: Iterable[str] | None) -> Acl:
-    return frozenset(g for item in items or () for g in _grants(item))
+def acl(items: list[str] | None) -> Acl:
+    return _acl(tuple(items or ()))
+
+
+@functools.cache
+def _acl(items: tuple[str, ...]) -> Acl:
+    """Most objects share a handful of ACLs: each distinct one becomes a frozenset once."""
+    return frozenset(g for item in items for g in _grants(item))
 
 
 @dataclass
@@ -133,7 +138,7 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
         _rules(reader, fetch(q.RULES, nsp=nsp))
         _statistics(reader, fetch(q.STATISTICS, nsp=nsp))
         _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES, nsp=nsp))
-        _depends(reader, fetch(q.DEPENDS))
+        _depends(reader, conn.execute(q.DEPENDS).fetchall())  # plain tuples: the biggest result by far
     return schema
 
 
@@ -423,22 +428,21 @@ def _default_privileges(r: _Reader, rows: list[Row]) -> None:
         r.schema.add(obj)
 
 
-def _depends(r: _Reader, rows: list[Row]) -> None:
+def _depends(r: _Reader, rows: list[tuple[Any, ...]]) -> None:
     """Turn pg_depend rows into edges between our keys; rows about unknown objects are dropped."""
-    for row in rows:
-        if row["deptype"] == "e":
-            r.extension_members[(row["cat"], row["objid"])] = r.keys.get(
-                ("pg_extension", row["refobjid"], 0), ("extension", "?"))
-    for row in rows:
-        if row["deptype"] == "e":
+    for cat, objid, _, _, refobjid, _, deptype in rows:
+        if deptype == "e":
+            r.extension_members[(cat, objid)] = r.keys.get(("pg_extension", refobjid, 0), ("extension", "?"))
+    known = r.schema.objects
+    parts = ("column", "default")  # parts of a table, not objects of their own
+    for cat, objid, objsubid, refcat, refobjid, refobjsubid, deptype in rows:
+        if deptype == "e":
             continue
-        if row["cat"] == "pg_class" and row["refcat"] == "pg_class" and row["deptype"] in ("a", "i"):
-            src = r.keys.get(("pg_class", row["objid"], 0))
+        if cat == "pg_class" and refcat == "pg_class" and deptype in ("a", "i"):
+            src = r.keys.get(("pg_class", objid, 0))
             if src and src[0] == "sequence":
                 continue  # OWNED BY is its own statement; identity sequences belong to their column
-        src = r.key_of(row["cat"], row["objid"], row["objsubid"])
-        dst = r.key_of(row["refcat"], row["refobjid"], row["refobjsubid"])
-        known = r.schema.objects
-        parts = ("column", "default")  # parts of a table, not objects of their own
+        src = r.key_of(cat, objid, objsubid)
+        dst = r.key_of(refcat, refobjid, refobjsubid)
         if src and dst and (src in known or src[0] in parts) and (dst in known or dst[0] in parts):
             r.schema.depend(src, dst)
