@@ -59,12 +59,13 @@ order by x.extname
 
 _RELATION_ACL_KIND = "(case when c.relkind = 'S' then 's' else 'r' end)::\"char\""
 
-# Tables, partitioned tables, views, materialized views, sequences and composite types.
+# Tables, partitioned tables, views, materialized views, sequences and composite types. A partition
+# bound holds only constants, so it is printed without opening the partition (as plain defaults are).
 RELATIONS = f"""
 select c.oid, n.nspname as schema, c.relname as name, c.relkind, c.relpersistence, c.reloptions,
     case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partition_key,
     c.relispartition,
-    case when c.relispartition then pg_get_expr(c.relpartbound, c.oid) end as partition_bound,
+    case when c.relispartition then pg_get_expr(c.relpartbound, 0) end as partition_bound,
     (select coalesce(json_agg(json_build_array(pn.nspname, pc.relname) order by i.inhseqno), '[]')
         from pg_inherits i join pg_class pc on pc.oid = i.inhparent
         join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parents,
