@@ -103,42 +103,50 @@ class _Reader:
 
 
 def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
-    """Inspect inside one REPEATABLE READ, read-only transaction on `conn`."""
+    """Inspect inside one REPEATABLE READ, read-only transaction on `conn`.
+
+    Once the namespaces are known, every other query is sent at once (pipeline mode): the server
+    works on the next one while the rows of the previous become objects here.
+    """
     options = options or InspectOptions()
     schema = Schema(server_version=conn.info.server_version)
     reader = _Reader(schema, options)
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         conn.execute("SET LOCAL search_path = ''")
-        cur = conn.cursor(row_factory=dict_row)
-
-        def fetch(query: str, **params: Any) -> list[Row]:
-            return cur.execute(query, params).fetchall()  # type: ignore[arg-type]
-
-        namespaces = fetch(q.NAMESPACES, include=list(options.schemas), exclude=list(options.exclude_schemas))
+        namespaces = conn.cursor(row_factory=dict_row).execute(q.NAMESPACES, dict(
+            include=list(options.schemas), exclude=list(options.exclude_schemas))).fetchall()
         nsp = [r["oid"] for r in namespaces]
         all_schemas = not options.schemas and not options.exclude_schemas
-        _namespaces(reader, namespaces)
-        _extensions(reader, fetch(q.EXTENSIONS, nsp=nsp, all_schemas=all_schemas))
-        _collations(reader, fetch(q.COLLATIONS, nsp=nsp))
-        types = fetch(q.TYPES, nsp=nsp)
-        relations = fetch(q.RELATIONS, nsp=nsp)
-        columns = fetch(q.COLUMNS, nsp=nsp)
-        sequences = fetch(q.SEQUENCES, nsp=nsp)
-        _relations(reader, relations, columns, sequences)
-        _types(reader, types, relations, columns)
-        _constraints(reader, fetch(q.CONSTRAINTS, nsp=nsp))
-        _indexes(reader, fetch(q.INDEXES, nsp=nsp))
-        _functions(reader, fetch(q.FUNCTIONS, nsp=nsp))
-        _triggers(reader, fetch(q.TRIGGERS, nsp=nsp))
-        if all_schemas:
-            _event_triggers(reader, fetch(q.EVENT_TRIGGERS))
-            _publications(reader, fetch(q.PUBLICATIONS))
-        _policies(reader, fetch(q.POLICIES, nsp=nsp))
-        _rules(reader, fetch(q.RULES, nsp=nsp))
-        _statistics(reader, fetch(q.STATISTICS, nsp=nsp))
-        _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES, nsp=nsp))
-        _depends(reader, conn.execute(q.DEPENDS).fetchall())  # plain tuples: the biggest result by far
+        params = dict(nsp=nsp, all_schemas=all_schemas)
+        queries = [q.EXTENSIONS, q.COLLATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES, q.CONSTRAINTS,
+                   q.INDEXES, q.FUNCTIONS, q.TRIGGERS, *((q.EVENT_TRIGGERS, q.PUBLICATIONS) if all_schemas else ()),
+                   q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES]
+        with conn.pipeline():
+            sent = {query: conn.cursor(row_factory=dict_row).execute(query, params) for query in queries}
+            depends = conn.cursor().execute(q.DEPENDS)  # plain tuples: the biggest result by far
+
+            def fetch(query: str) -> list[Row]:
+                return sent.pop(query).fetchall()
+
+            _namespaces(reader, namespaces)
+            _extensions(reader, fetch(q.EXTENSIONS))
+            _collations(reader, fetch(q.COLLATIONS))
+            types, relations, columns = fetch(q.TYPES), fetch(q.RELATIONS), fetch(q.COLUMNS)
+            _relations(reader, relations, columns, fetch(q.SEQUENCES))
+            _types(reader, types, relations, columns)
+            _constraints(reader, fetch(q.CONSTRAINTS))
+            _indexes(reader, fetch(q.INDEXES))
+            _functions(reader, fetch(q.FUNCTIONS))
+            _triggers(reader, fetch(q.TRIGGERS))
+            if all_schemas:
+                _event_triggers(reader, fetch(q.EVENT_TRIGGERS))
+                _publications(reader, fetch(q.PUBLICATIONS))
+            _policies(reader, fetch(q.POLICIES))
+            _rules(reader, fetch(q.RULES))
+            _statistics(reader, fetch(q.STATISTICS))
+            _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES))
+            _depends(reader, depends.fetchall())  # type: ignore[arg-type]
     return schema
 
 
