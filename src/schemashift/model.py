@@ -10,6 +10,7 @@ and from the model's own references, so that ordering never relies on fixed phas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -139,7 +140,12 @@ class Table(SchemaObject):
     replica_identity: str = "d"
 
     def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.name == name), None)
+        return self._columns_by_name.get(name)
+
+    @cached_property
+    def _columns_by_name(self) -> dict[str, Column]:
+        """Built on first lookup (kept outside the fields, so equality and hashing ignore it)."""
+        return {c.name: c for c in self.columns}
 
     def column_key(self, name: str) -> Key:
         return ("column", self.schema, self.name, name)
