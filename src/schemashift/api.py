@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +16,7 @@ from . import differ
 from .dialects.postgres.dialect import PostgresDialect
 from .dialects.postgres.inspect import InspectOptions
 from .errors import SchemashiftError, UnsafeChanges
+from .gcpause import gc_paused
 from .model import Schema
 from .plan import Plan, Statement
 from .sources import URL_PREFIXES, connect, open_source
@@ -47,30 +47,16 @@ def _connected(source: Source, dev_url: str | None, pg_bin: str | None) -> Itera
         yield conn
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while schemas are built and compared: their objects form no
-    cycles, yet each full collection rescans all of them (a sixth of a GitLab diff's CPU time)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_schemas: list[str] | str | None = None,
             ignore_extension_versions: bool = False, dev_url: str | None = None, pg_bin: str | None = None) -> Schema:
     """The schema model of a source: a URL, a `.sql` file or folder, `empty`, or a psycopg connection."""
-    with _gc_paused(), _connected(source, dev_url, pg_bin) as conn:
+    with _connected(source, dev_url, pg_bin) as conn:
         return DIALECT.inspect(conn, _options(schemas, exclude_schemas, ignore_extension_versions))
 
 
 def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> Plan:
     """The ordered plan between two inspected schemas (drops included; see `Plan.check_safe`)."""
-    with _gc_paused():
+    with gc_paused():
         plan = DIALECT.render(differ.diff(source, target, DIALECT), source, target)
     if not privileges:
         plan.statements = [s for s in plan.statements if s.kind != "grant"]
@@ -88,7 +74,7 @@ def diff(source: Source, target: Source, *, schemas: list[str] | str | None = No
     """
     opts = dict(schemas=schemas, exclude_schemas=exclude_schemas, ignore_extension_versions=ignore_extension_versions,
                 dev_url=dev_url, pg_bin=pg_bin)
-    with _gc_paused(), ThreadPoolExecutor(max_workers=1 if source is target else 2) as pool:
+    with gc_paused(), ThreadPoolExecutor(max_workers=1 if source is target else 2) as pool:
         sides = [pool.submit(inspect, side, **opts) for side in (source, target)]  # type: ignore[arg-type]
         return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges)
 

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from ...gcpause import gc_paused
 from ...model import (
     Acl,
     Collation,
@@ -111,7 +112,7 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
     options = options or InspectOptions()
     schema = Schema(server_version=conn.info.server_version)
     reader = _Reader(schema, options)
-    with conn.transaction():
+    with gc_paused(), conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         conn.execute("SET LOCAL search_path = ''")
         namespaces = conn.cursor(row_factory=dict_row).execute(q.NAMESPACES, dict(
