@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 
@@ -15,6 +16,7 @@ from . import differ
 from .dialects.postgres.dialect import PostgresDialect
 from .dialects.postgres.inspect import InspectOptions
 from .errors import SchemashiftError, UnsafeChanges
+from .gcpause import gc_paused
 from .model import Schema
 from .plan import Plan, Statement
 from .server_match import for_comparison
@@ -62,7 +64,8 @@ def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_s
 
 def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> Plan:
     """The ordered plan between two inspected schemas (drops included; see `Plan.check_safe`)."""
-    plan = DIALECT.render(differ.diff(source, target, DIALECT), source, target)
+    with gc_paused():
+        plan = DIALECT.render(differ.diff(source, target, DIALECT), source, target)
     if not privileges:
         plan.statements = [s for s in plan.statements if s.kind != "grant"]
     return plan
@@ -72,11 +75,18 @@ def diff(source: Source, target: Source, *, schemas: list[str] | str | None = No
          exclude_schemas: list[str] | str | None = None, ignore_extension_versions: bool = False,
          ignore_tables: Sequence[str] = (), privileges: bool = True, dev_url: str | None = None,
          pg_bin: str | None = None) -> Plan:
-    """The plan that turns `source` into `target`."""
+    """The plan that turns `source` into `target`.
+
+    Both sides are inspected at once, on two threads: each mostly waits on its server (psycopg
+    releases the GIL meanwhile), so the two inspections overlap instead of adding up. One
+    connection given as both sides is read once at a time: a connection runs one transaction.
+    """
     pg_bin = for_comparison([source, target], dev_url, pg_bin)
     opts = dict(schemas=schemas, exclude_schemas=exclude_schemas, ignore_extension_versions=ignore_extension_versions,
                 ignore_tables=ignore_tables, dev_url=dev_url, pg_bin=pg_bin)
-    return diff_schemas(inspect(source, **opts), inspect(target, **opts), privileges=privileges)  # type: ignore[arg-type]
+    with gc_paused(), ThreadPoolExecutor(max_workers=1 if source is target else 2) as pool:
+        sides = [pool.submit(inspect, side, **opts) for side in (source, target)]  # type: ignore[arg-type]
+        return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges)
 
 
 def apply(plan: Plan | list[Statement], target: Source) -> None:

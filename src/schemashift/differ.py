@@ -90,7 +90,8 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
     """The changes that turn `source` into `target`, in key order (the planner orders them)."""
     walk = _Walk(source, target, dialect)
     altered: dict[Key, Change] = {}
-    for key in sorted(source.objects.keys() | target.objects.keys()):
+    keys = sorted(source.objects.keys() | target.objects.keys())  # sorted once: tens of thousands
+    for key in keys:
         old, new = source.objects.get(key), target.objects.get(key)
         if old == new:
             continue
@@ -106,12 +107,13 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
     renames = _renames(walk, altered)
     gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
     changes: list[Change] = _reset_defaults(walk, altered)
-    for key in sorted(walk.dropped | walk.replaced):
+    dropped_or_replaced = walk.dropped | walk.replaced
+    for key in sorted(dropped_or_replaced):
         old = source.objects[key]
         changes.append(Drop(old, implied=_goes_with(dialect.owners(old), gone)))
     for key in sorted(walk.replaced):
         changes.append(Create(target.objects[key]))
-    for key in sorted(target.objects.keys() & source.objects.keys() - walk.dropped - walk.replaced):
+    for key in (k for k in keys if k in source.objects and k in target.objects and k not in dropped_or_replaced):
         old = source.objects[key]
         if _goes_with(dialect.owners(old), gone) and dialect.without_owner(old) != old:
             # kept, but its owner goes: free it first, re-own it after

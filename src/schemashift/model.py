@@ -10,6 +10,7 @@ and from the model's own references, so that ordering never relies on fixed phas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -139,7 +140,12 @@ class Table(SchemaObject):
     replica_identity: str = "d"
 
     def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.name == name), None)
+        return self._columns_by_name.get(name)
+
+    @cached_property
+    def _columns_by_name(self) -> dict[str, Column]:
+        """Built on first lookup (kept outside the fields, so equality and hashing ignore it)."""
+        return {c.name: c for c in self.columns}
 
     def column_key(self, name: str) -> Key:
         return ("column", self.schema, self.name, name)
@@ -371,6 +377,10 @@ class Schema:
     def constraints_on(self, schema: str, table: str) -> list[Constraint]:
         return self._lookups().constraints_on.get((schema, table), [])
 
+    def children_of(self, schema: str, table: str) -> list[Table]:
+        """Tables that inherit from `schema.table` or are its partitions."""
+        return self._lookups().children_of.get((schema, table), [])
+
     def _lookups(self) -> _Lookups:
         if self._cached is None:
             self._cached = _Lookups.of(self.objects.values())
@@ -426,6 +436,7 @@ class _Lookups:
     attached_to: dict[Key, list[Key]] = field(default_factory=dict)
     attachments_on: dict[tuple[str, str], list[Key]] = field(default_factory=dict)
     constraints_on: dict[tuple[str, str], list[Constraint]] = field(default_factory=dict)
+    children_of: dict[tuple[str, str], list[Table]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, objects: Iterable[DbObject]) -> _Lookups:
@@ -433,6 +444,9 @@ class _Lookups:
         for obj in objects:
             if isinstance(obj, Constraint):
                 found.constraints_on.setdefault((obj.schema, obj.table), []).append(obj)
+            if isinstance(obj, Table):
+                for parent in {*obj.inherits, obj.parent} - {None}:
+                    found.children_of.setdefault(parent, []).append(obj)  # type: ignore[arg-type]
             up = obj.parent_key if isinstance(obj, Index) else (
                 ("constraint", *obj.parent) if isinstance(obj, Constraint) and obj.parent else None)
             if up is not None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
+from ...gcpause import gc_paused
 from ...model import (
     Acl,
     Collation,
@@ -51,8 +53,34 @@ class InspectOptions:
     ignore_extension_versions: bool = False
 
 
-def acl(rows: Iterable[list[Any]] | None) -> Acl:
-    return frozenset(Grant(g, p, bool(o)) for g, p, o in rows or ())
+# aclitem's privilege letters (PostgreSQL's ACL_ALL_RIGHTS_STR) and the names GRANT uses for them.
+_PRIVILEGES = dict(a="INSERT", r="SELECT", w="UPDATE", d="DELETE", D="TRUNCATE", x="REFERENCES", t="TRIGGER",
+                   X="EXECUTE", U="USAGE", C="CREATE", c="CONNECT", T="TEMPORARY", s="SET", A="ALTER SYSTEM",
+                   m="MAINTAIN")
+_ACLITEM = re.compile(r'(?:"((?:[^"]|"")*)"|([^=]*))=([A-Za-z*]*)/')
+
+
+@functools.cache
+def _grants(item: str) -> tuple[Grant, ...]:
+    """One aclitem's text, `grantee=privileges/grantor` (grantee quoted like an identifier, empty for
+    PUBLIC; `*` after a letter: WITH GRANT OPTION). Few distinct items exist, so each is parsed once."""
+    match = _ACLITEM.match(item)
+    if match is None:
+        raise ValueError(f"unexpected aclitem {item!r}")
+    quoted, plain, letters = match.groups()
+    grantee = quoted.replace('""', '"') if quoted is not None else plain or "PUBLIC"
+    return tuple(Grant(grantee, _PRIVILEGES[p], letters[i + 1:i + 2] == "*")
+                 for i, p in enumerate(letters) if p != "*")
+
+
+def acl(items: list[str] | None) -> Acl:
+    return _acl(tuple(items or ()))
+
+
+@functools.cache
+def _acl(items: tuple[str, ...]) -> Acl:
+    """Most objects share a handful of ACLs: each distinct one becomes a frozenset once."""
+    return frozenset(g for item in items for g in _grants(item))
 
 
 @dataclass
@@ -76,42 +104,50 @@ class _Reader:
 
 
 def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
-    """Inspect inside one REPEATABLE READ, read-only transaction on `conn`."""
+    """Inspect inside one REPEATABLE READ, read-only transaction on `conn`.
+
+    Once the namespaces are known, every other query is sent at once (pipeline mode): the server
+    works on the next one while the rows of the previous become objects here.
+    """
     options = options or InspectOptions()
     schema = Schema(server_version=conn.info.server_version)
     reader = _Reader(schema, options)
-    with conn.transaction():
+    with gc_paused(), conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         conn.execute("SET LOCAL search_path = ''")
-        cur = conn.cursor(row_factory=dict_row)
-
-        def fetch(query: str, **params: Any) -> list[Row]:
-            return cur.execute(query, params).fetchall()  # type: ignore[arg-type]
-
-        namespaces = fetch(q.NAMESPACES, include=list(options.schemas), exclude=list(options.exclude_schemas))
+        namespaces = conn.cursor(row_factory=dict_row).execute(q.NAMESPACES, dict(
+            include=list(options.schemas), exclude=list(options.exclude_schemas))).fetchall()
         nsp = [r["oid"] for r in namespaces]
         all_schemas = not options.schemas and not options.exclude_schemas
-        _namespaces(reader, namespaces)
-        _extensions(reader, fetch(q.EXTENSIONS, nsp=nsp, all_schemas=all_schemas))
-        _collations(reader, fetch(q.COLLATIONS, nsp=nsp))
-        types = fetch(q.TYPES, nsp=nsp)
-        relations = fetch(q.RELATIONS, nsp=nsp)
-        columns = fetch(q.COLUMNS, nsp=nsp)
-        sequences = fetch(q.SEQUENCES, nsp=nsp)
-        _relations(reader, relations, columns, sequences)
-        _types(reader, types, relations, columns)
-        _constraints(reader, fetch(q.CONSTRAINTS, nsp=nsp))
-        _indexes(reader, fetch(q.INDEXES, nsp=nsp))
-        _functions(reader, fetch(q.FUNCTIONS, nsp=nsp))
-        _triggers(reader, fetch(q.TRIGGERS, nsp=nsp))
-        if all_schemas:
-            _event_triggers(reader, fetch(q.EVENT_TRIGGERS))
-            _publications(reader, fetch(q.PUBLICATIONS))
-        _policies(reader, fetch(q.POLICIES, nsp=nsp))
-        _rules(reader, fetch(q.RULES, nsp=nsp))
-        _statistics(reader, fetch(q.STATISTICS, nsp=nsp))
-        _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES, nsp=nsp))
-        _depends(reader, fetch(q.DEPENDS))
+        params = dict(nsp=nsp, all_schemas=all_schemas)
+        queries = [q.EXTENSIONS, q.COLLATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES, q.CONSTRAINTS,
+                   q.INDEXES, q.FUNCTIONS, q.TRIGGERS, *((q.EVENT_TRIGGERS, q.PUBLICATIONS) if all_schemas else ()),
+                   q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES]
+        with conn.pipeline():
+            sent = {query: conn.cursor(row_factory=dict_row).execute(query, params) for query in queries}
+            depends = conn.cursor().execute(q.DEPENDS)  # plain tuples: the biggest result by far
+
+            def fetch(query: str) -> list[Row]:
+                return sent.pop(query).fetchall()
+
+            _namespaces(reader, namespaces)
+            _extensions(reader, fetch(q.EXTENSIONS))
+            _collations(reader, fetch(q.COLLATIONS))
+            types, relations, columns = fetch(q.TYPES), fetch(q.RELATIONS), fetch(q.COLUMNS)
+            _relations(reader, relations, columns, fetch(q.SEQUENCES))
+            _types(reader, types, relations, columns)
+            _constraints(reader, fetch(q.CONSTRAINTS))
+            _indexes(reader, fetch(q.INDEXES))
+            _functions(reader, fetch(q.FUNCTIONS))
+            _triggers(reader, fetch(q.TRIGGERS))
+            if all_schemas:
+                _event_triggers(reader, fetch(q.EVENT_TRIGGERS))
+                _publications(reader, fetch(q.PUBLICATIONS))
+            _policies(reader, fetch(q.POLICIES))
+            _rules(reader, fetch(q.RULES))
+            _statistics(reader, fetch(q.STATISTICS))
+            _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES))
+            _depends(reader, depends.fetchall())  # type: ignore[arg-type]
     return schema
 
 
@@ -175,7 +211,7 @@ def _relations(r: _Reader, relations: list[Row], columns: list[Row], sequences: 
                 owned_by = (owner["schema"], owner["name"], col["name"])
             obj = Sequence(rel["schema"], rel["name"], _seq_options(seq), owned_by,
                            unlogged=rel["relpersistence"] == "u", comment=rel["comment"],
-                           acl=acl(rel["seq_acl"]), default_acl=acl(rel["seq_default_acl"]))
+                           acl=acl(rel["acl"]), default_acl=acl(rel["default_acl"]))
             _add(r, obj, "pg_class", rel["oid"])
     for rel in relations:
         kind = rel["relkind"]
@@ -401,22 +437,21 @@ def _default_privileges(r: _Reader, rows: list[Row]) -> None:
         r.schema.add(obj)
 
 
-def _depends(r: _Reader, rows: list[Row]) -> None:
+def _depends(r: _Reader, rows: list[tuple[Any, ...]]) -> None:
     """Turn pg_depend rows into edges between our keys; rows about unknown objects are dropped."""
-    for row in rows:
-        if row["deptype"] == "e":
-            r.extension_members[(row["cat"], row["objid"])] = r.keys.get(
-                ("pg_extension", row["refobjid"], 0), ("extension", "?"))
-    for row in rows:
-        if row["deptype"] == "e":
+    for cat, objid, _, _, refobjid, _, deptype in rows:
+        if deptype == "e":
+            r.extension_members[(cat, objid)] = r.keys.get(("pg_extension", refobjid, 0), ("extension", "?"))
+    known = r.schema.objects
+    parts = ("column", "default")  # parts of a table, not objects of their own
+    for cat, objid, objsubid, refcat, refobjid, refobjsubid, deptype in rows:
+        if deptype == "e":
             continue
-        if row["cat"] == "pg_class" and row["refcat"] == "pg_class" and row["deptype"] in ("a", "i"):
-            src = r.keys.get(("pg_class", row["objid"], 0))
+        if cat == "pg_class" and refcat == "pg_class" and deptype in ("a", "i"):
+            src = r.keys.get(("pg_class", objid, 0))
             if src and src[0] == "sequence":
                 continue  # OWNED BY is its own statement; identity sequences belong to their column
-        src = r.key_of(row["cat"], row["objid"], row["objsubid"])
-        dst = r.key_of(row["refcat"], row["refobjid"], row["refobjsubid"])
-        known = r.schema.objects
-        parts = ("column", "default")  # parts of a table, not objects of their own
+        src = r.key_of(cat, objid, objsubid)
+        dst = r.key_of(refcat, refobjid, refobjsubid)
         if src and dst and (src in known or src[0] in parts) and (dst in known or dst[0] in parts):
             r.schema.depend(src, dst)

@@ -11,11 +11,21 @@ from __future__ import annotations
 
 
 def _acl(acl: str, kind: str, owner: str) -> str:
-    """JSON [[grantee, privilege, grantable], ...] of an ACL; NULL means the built-in default."""
-    return f"""(select coalesce(json_agg(json_build_array(coalesce(g.rolname, 'PUBLIC'),
-                  a.privilege_type, a.is_grantable)), '[]')
-        from aclexplode(coalesce({acl}, acldefault('{kind}', {owner}))) a
-        left join pg_roles g on g.oid = a.grantee)"""
+    """An ACL as aclitem texts (`grantee=privileges/grantor`), parsed by the client: expanding it here
+    (aclexplode, role names, JSON) cost more than the rest of the row. NULL means the built-in default."""
+    return f"coalesce({acl}, acldefault({kind}, {owner}))::text[]"
+
+
+def _comment(oid: str, catalog: str, sub: str = "0") -> str:
+    """A comment as a scalar subquery: obj_description() is a SQL function, ten times slower per row."""
+    return f"""(select ds.description from pg_description ds where ds.objoid = {oid}
+        and ds.classoid = '{catalog}'::regclass and ds.objsubid = {sub})"""
+
+
+def _collation(oid: str) -> str:
+    """A collation's qualified name; callers guard it with a CASE so that it runs only when needed."""
+    return f"""(select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
+        join pg_namespace cn on cn.oid = co.collnamespace where co.oid = {oid})"""
 
 
 def _not_extension_member(catalog: str, oid: str) -> str:
@@ -25,9 +35,9 @@ def _not_extension_member(catalog: str, oid: str) -> str:
 
 # Namespaces to read: not system schemas, not extension-owned, within --schema / --exclude-schema.
 NAMESPACES = f"""
-select n.oid, n.nspname as name, obj_description(n.oid, 'pg_namespace') as comment,
-    {_acl("n.nspacl", "n", "n.nspowner")} as acl,
-    {_acl("null", "n", "n.nspowner")} as default_acl
+select n.oid, n.nspname as name, {_comment("n.oid", "pg_namespace")} as comment,
+    {_acl("n.nspacl", "'n'", "n.nspowner")} as acl,
+    {_acl("null", "'n'", "n.nspowner")} as default_acl
 from pg_namespace n
 where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
     and n.nspname not like 'pg\\_temp\\_%%' and n.nspname not like 'pg\\_toast\\_temp\\_%%'
@@ -47,58 +57,64 @@ where x.extname <> 'plpgsql' and (%(all_schemas)s or x.extnamespace = any(%(nsp)
 order by x.extname
 """
 
-# Tables, partitioned tables, views, materialized views, sequences and composite types.
+_RELATION_ACL_KIND = "(case when c.relkind = 'S' then 's' else 'r' end)::\"char\""
+
+# Tables, partitioned tables, views, materialized views, sequences and composite types. A partition
+# bound holds only constants, so it is printed without opening the partition (as plain defaults are).
 RELATIONS = f"""
 select c.oid, n.nspname as schema, c.relname as name, c.relkind, c.relpersistence, c.reloptions,
     case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partition_key,
     c.relispartition,
-    case when c.relispartition then pg_get_expr(c.relpartbound, c.oid) end as partition_bound,
+    case when c.relispartition then pg_get_expr(c.relpartbound, 0) end as partition_bound,
     (select coalesce(json_agg(json_build_array(pn.nspname, pc.relname) order by i.inhseqno), '[]')
         from pg_inherits i join pg_class pc on pc.oid = i.inhparent
         join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parents,
     c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.relispopulated, c.reltype,
     case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as viewdef,
     (select r.oid from pg_rewrite r where r.ev_class = c.oid and r.rulename = '_RETURN') as view_rule,
-    obj_description(c.oid, 'pg_class') as comment,
-    {_acl("c.relacl", "r", "c.relowner")} as acl,
-    {_acl("null", "r", "c.relowner")} as default_acl,
-    {_acl("c.relacl", "s", "c.relowner")} as seq_acl,
-    {_acl("null", "s", "c.relowner")} as seq_default_acl
+    {_comment("c.oid", "pg_class")} as comment,
+    {_acl("c.relacl", _RELATION_ACL_KIND, "c.relowner")} as acl,
+    {_acl("null", _RELATION_ACL_KIND, "c.relowner")} as default_acl
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'S', 'c', 'f')
     and {_not_extension_member("pg_class", "c.oid")}
 order by n.nspname, c.relname
 """
 
-# Columns of those relations, in attnum order.
+# Columns of those relations, in attnum order. A plain default cannot name columns, so it is printed
+# without its table: pg_get_expr() with a table opens it, which was most of this query's time.
 COLUMNS = f"""
 select a.attrelid, a.attname as name, a.attnum, format_type(a.atttypid, a.atttypmod) as type,
-    a.attnotnull, a.attidentity, a.attgenerated, a.attislocal,
-    (select con.conname from pg_constraint con where con.conrelid = a.attrelid and con.contype = 'n'
-        and con.conkey = array[a.attnum] and con.coninhcount = 0) as not_null_name,
-    pg_get_expr(d.adbin, d.adrelid) as default_expr, d.oid as attrdef_oid,
+    a.attnotnull, a.attidentity, a.attgenerated, a.attislocal, nn.conname as not_null_name,
+    pg_get_expr(d.adbin, case when a.attgenerated <> '' then d.adrelid else 0 end) as default_expr,
+    d.oid as attrdef_oid,
     case when a.attcollation <> t.typcollation then
-        (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
-         join pg_namespace cn on cn.oid = co.collnamespace where co.oid = a.attcollation) end as collation,
+        {_collation("a.attcollation")} end as collation,
     case when a.attstorage <> t.typstorage then a.attstorage end as storage,
-    col_description(a.attrelid, a.attnum) as comment,
-    case when a.attacl is not null then {_acl("a.attacl", "c", "c.relowner")} end as acl
+    {_comment("a.attrelid", "pg_class", "a.attnum")} as comment, a.attacl::text[] as acl
 from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_type t on t.oid = a.atttypid
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+left join pg_constraint nn on nn.conrelid = a.attrelid and nn.contype = 'n' and nn.conkey = array[a.attnum]
+    and nn.coninhcount = 0
 where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'c', 'f')
     and a.attnum > 0 and not a.attisdropped
 order by a.attrelid, a.attnum
 """
 
-# Table and domain constraints (not NOT NULL ones, which are column properties here).
-CONSTRAINTS = """
+# Table and domain constraints (not NOT NULL ones, which are column properties here). Copies a table
+# gets from its parent (inherited CHECKs, a partition's FK clones) are read without a definition: they
+# are created with the table, and printing one costs as much as printing the parent's.
+CONSTRAINTS = f"""
 select con.oid, n.nspname as schema, c.relname as table_name, t.typname as type_name, con.conname as name,
-    con.contype, pg_get_constraintdef(con.oid) as definition, con.conislocal, con.conparentid,
+    con.contype, case when con.contypid <> 0 or (con.conislocal and con.conparentid = 0)
+        or (c.relispartition and con.contype in ('p', 'u', 'x') and con.conparentid <> 0)
+        then pg_get_constraintdef(con.oid) end as definition,
+    con.conislocal, con.conparentid,
     c.relispartition,
     (select json_build_array(pn.nspname, pc.relname, pcon.conname) from pg_constraint pcon
         join pg_class pc on pc.oid = pcon.conrelid join pg_namespace pn on pn.oid = pc.relnamespace
         where pcon.oid = con.conparentid) as parent,
-    obj_description(con.oid, 'pg_constraint') as comment
+    {_comment("con.oid", "pg_constraint")} as comment
 from pg_constraint con join pg_namespace n on n.oid = con.connamespace
 left join pg_class c on c.oid = con.conrelid
 left join pg_type t on t.oid = con.contypid
@@ -106,18 +122,19 @@ where con.connamespace = any(%(nsp)s) and con.contype in ('p', 'u', 'f', 'c', 'x
 order by n.nspname, c.relname, con.conname
 """
 
-# Indexes; `constraint_oid` marks those that back a PRIMARY KEY / UNIQUE / EXCLUDE constraint.
-INDEXES = """
+# Indexes; `constraint_oid` marks those that back a PRIMARY KEY / UNIQUE / EXCLUDE constraint, whose
+# definition is the constraint's (so theirs is not printed).
+INDEXES = f"""
 select i.indexrelid as oid, n.nspname as schema, ic.relname as name, tc.relname as table_name,
-    pg_get_indexdef(i.indexrelid) as definition, i.indisclustered, tc.relkind,
-    (select k.oid from pg_constraint k where k.conindid = i.indexrelid and k.conrelid = i.indrelid
-        and k.contype in ('p', 'u', 'x')) as constraint_oid,
+    case when k.oid is null then pg_get_indexdef(i.indexrelid) end as definition, i.indisclustered, tc.relkind,
+    k.oid as constraint_oid,
     (select json_build_array(pn.nspname, pc.relname, h.inhparent::bigint) from pg_inherits h
         join pg_class pc on pc.oid = h.inhparent join pg_namespace pn on pn.oid = pc.relnamespace
         where h.inhrelid = i.indexrelid) as parent,
-    obj_description(i.indexrelid, 'pg_class') as comment
+    {_comment("i.indexrelid", "pg_class")} as comment
 from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class tc on tc.oid = i.indrelid
 join pg_namespace n on n.oid = ic.relnamespace
+left join pg_constraint k on k.conindid = i.indexrelid and k.conrelid = i.indrelid and k.contype in ('p', 'u', 'x')
 where ic.relnamespace = any(%(nsp)s) and tc.relkind in ('r', 'p', 'm')
 order by n.nspname, ic.relname
 """
@@ -133,7 +150,8 @@ left join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = s.seqrel
 where c.relnamespace = any(%(nsp)s)
 """
 
-# Enums, domains, ranges, composite types, plus arrays and row types (to map their OIDs).
+# Enums, domains, ranges, composite types, plus arrays and row types (to map their OIDs). Range details
+# come from a join over pg_range alone: as per-type subqueries they cost more than the rest of the query.
 TYPES = f"""
 select t.oid, n.nspname as schema, t.typname as name, t.typtype, t.typrelid, t.typelem, t.typcategory,
     case when t.typtype = 'e' then (select json_agg(e.enumlabel order by e.enumsortorder)
@@ -141,32 +159,30 @@ select t.oid, n.nspname as schema, t.typname as name, t.typtype, t.typrelid, t.t
     case when t.typtype = 'd' then format_type(t.typbasetype, t.typtypmod) end as base_type,
     t.typdefault, t.typnotnull,
     case when t.typtype = 'd' and t.typcollation <> bt.typcollation then
-        (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
-         join pg_namespace cn on cn.oid = co.collnamespace where co.oid = t.typcollation) end as collation,
-    case when t.typtype = 'r' then (select json_build_object(
-        'subtype', format_type(r.rngsubtype, null),
-        'opclass', (select quote_ident(on_.nspname) || '.' || quote_ident(oc.opcname) from pg_opclass oc
-            join pg_namespace on_ on on_.oid = oc.opcnamespace where oc.oid = r.rngsubopc and not oc.opcdefault),
-        'collation', (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname) from pg_collation co
-            join pg_namespace cn on cn.oid = co.collnamespace
-            where co.oid = r.rngcollation and r.rngcollation <> st.typcollation),
-        'canonical', nullif(r.rngcanonical::regproc::text, '-'),
-        'subdiff', nullif(r.rngsubdiff::regproc::text, '-'),
-        'multirange', format_type(r.rngmultitypid, null), 'multirange_oid', r.rngmultitypid::bigint)
-        from pg_range r join pg_type st on st.oid = r.rngsubtype where r.rngtypid = t.oid) end as range,
-    obj_description(t.oid, 'pg_type') as comment,
-    case when t.typtype in ('e', 'd', 'r', 'c') then {_acl("t.typacl", "T", "t.typowner")} end as acl,
-    case when t.typtype in ('e', 'd', 'r', 'c') then {_acl("null", "T", "t.typowner")} end as default_acl,
+        {_collation("t.typcollation")} end as collation,
+    rg.range,
+    {_comment("t.oid", "pg_type")} as comment,
+    case when t.typtype in ('e', 'd', 'r', 'c') then {_acl("t.typacl", "'T'", "t.typowner")} end as acl,
+    case when t.typtype in ('e', 'd', 'r', 'c') then {_acl("null", "'T'", "t.typowner")} end as default_acl,
     {_not_extension_member("pg_type", "t.oid")} as own
 from pg_type t join pg_namespace n on n.oid = t.typnamespace
 left join pg_type bt on bt.oid = t.typbasetype
+left join (select r.rngtypid, json_build_object(
+    'subtype', format_type(r.rngsubtype, null),
+    'opclass', (select quote_ident(on_.nspname) || '.' || quote_ident(oc.opcname) from pg_opclass oc
+        join pg_namespace on_ on on_.oid = oc.opcnamespace where oc.oid = r.rngsubopc and not oc.opcdefault),
+    'collation', case when r.rngcollation <> st.typcollation then {_collation("r.rngcollation")} end,
+    'canonical', nullif(r.rngcanonical::regproc::text, '-'),
+    'subdiff', nullif(r.rngsubdiff::regproc::text, '-'),
+    'multirange', format_type(r.rngmultitypid, null), 'multirange_oid', r.rngmultitypid::bigint) as range
+    from pg_range r join pg_type st on st.oid = r.rngsubtype) rg on rg.rngtypid = t.oid
 where t.typnamespace = any(%(nsp)s)
 order by n.nspname, t.typname
 """
 
-COLLATIONS = """
+COLLATIONS = f"""
 select co.oid, n.nspname as schema, co.collname as name, to_jsonb(co) as row,
-    obj_description(co.oid, 'pg_collation') as comment
+    {_comment("co.oid", "pg_collation")} as comment
 from pg_collation co join pg_namespace n on n.oid = co.collnamespace
 where co.collnamespace = any(%(nsp)s)
     and not exists (select 1 from pg_depend e where e.classid = 'pg_collation'::regclass
@@ -186,83 +202,81 @@ select p.oid, n.nspname as schema, p.proname as name, p.prokind,
         'sortop', nullif(ag.aggsortop::regoperator::text, '0'),
         'args', pg_get_function_arguments(p.oid))
         from pg_aggregate ag where ag.aggfnoid = p.oid) end as aggregate,
-    obj_description(p.oid, 'pg_proc') as comment,
-    {_acl("p.proacl", "f", "p.proowner")} as acl,
-    {_acl("null", "f", "p.proowner")} as default_acl
+    {_comment("p.oid", "pg_proc")} as comment,
+    {_acl("p.proacl", "'f'", "p.proowner")} as acl,
+    {_acl("null", "'f'", "p.proowner")} as default_acl
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
 where p.pronamespace = any(%(nsp)s) and {_not_extension_member("pg_proc", "p.oid")}
 order by n.nspname, p.proname
 """
 
 # User triggers (not internal ones, not clones on partitions).
-TRIGGERS = """
+TRIGGERS = f"""
 select t.oid, n.nspname as schema, c.relname as table_name, t.tgname as name,
     pg_get_triggerdef(t.oid) as definition, t.tgenabled,
-    obj_description(t.oid, 'pg_trigger') as comment
+    {_comment("t.oid", "pg_trigger")} as comment
 from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
 where c.relnamespace = any(%(nsp)s) and not t.tgisinternal and t.tgparentid = 0
 order by n.nspname, c.relname, t.tgname
 """
 
-EVENT_TRIGGERS = """
+EVENT_TRIGGERS = f"""
 select e.oid, e.evtname as name, e.evtevent as event, e.evtfoid::regproc::text as function,
-    e.evtenabled, coalesce(e.evttags, '{}') as tags, obj_description(e.oid, 'pg_event_trigger') as comment
+    e.evtenabled, coalesce(e.evttags, '{{}}') as tags, {_comment("e.oid", "pg_event_trigger")} as comment
 from pg_event_trigger e
 where not exists (select 1 from pg_depend x where x.classid = 'pg_event_trigger'::regclass
     and x.objid = e.oid and x.deptype = 'e')
 """
 
-POLICIES = """
+POLICIES = f"""
 select p.oid, n.nspname as schema, c.relname as table_name, p.polname as name, p.polpermissive,
     p.polcmd, pg_get_expr(p.polqual, p.polrelid) as using_expr,
     pg_get_expr(p.polwithcheck, p.polrelid) as check_expr,
     (select coalesce(json_agg(case when r = 0 then 'PUBLIC' else (select rolname from pg_roles where oid = r) end
         order by 1), '[]') from unnest(p.polroles) r) as roles,
-    obj_description(p.oid, 'pg_policy') as comment
+    {_comment("p.oid", "pg_policy")} as comment
 from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
 where c.relnamespace = any(%(nsp)s)
 """
 
-RULES = """
+RULES = f"""
 select r.oid, n.nspname as schema, c.relname as table_name, r.rulename as name,
-    pg_get_ruledef(r.oid) as definition, r.ev_enabled, obj_description(r.oid, 'pg_rewrite') as comment
+    pg_get_ruledef(r.oid) as definition, r.ev_enabled, {_comment("r.oid", "pg_rewrite")} as comment
 from pg_rewrite r join pg_class c on c.oid = r.ev_class join pg_namespace n on n.oid = c.relnamespace
 where c.relnamespace = any(%(nsp)s) and r.rulename <> '_RETURN'
 """
 
-STATISTICS = """
+STATISTICS = f"""
 select s.oid, n.nspname as schema, s.stxname as name, pg_get_statisticsobjdef(s.oid) as definition,
-    to_jsonb(s) -> 'stxstattarget' as target, obj_description(s.oid, 'pg_statistic_ext') as comment
+    to_jsonb(s) -> 'stxstattarget' as target, {_comment("s.oid", "pg_statistic_ext")} as comment
 from pg_statistic_ext s join pg_namespace n on n.oid = s.stxnamespace
 where s.stxnamespace = any(%(nsp)s)
 """
 
-PUBLICATIONS = """
+PUBLICATIONS = f"""
 select p.oid, p.pubname as name, to_jsonb(p) as row,
     (select coalesce(json_agg(json_build_array(pt.schemaname, pt.tablename) order by 1), '[]')
         from pg_publication_tables pt where pt.pubname = p.pubname and not p.puballtables) as tables,
-    obj_description(p.oid, 'pg_publication') as comment
+    {_comment("p.oid", "pg_publication")} as comment
 from pg_publication p
 """
 
 DEFAULT_PRIVILEGES = """
-select r.rolname as role, n.nspname as schema, d.defaclobjtype as object_type,
-    (select coalesce(json_agg(json_build_array(coalesce(g.rolname, 'PUBLIC'), a.privilege_type,
-        a.is_grantable)), '[]') from aclexplode(d.defaclacl) a left join pg_roles g on g.oid = a.grantee) as acl,
-    (select coalesce(json_agg(json_build_array(coalesce(g.rolname, 'PUBLIC'), a.privilege_type,
-        a.is_grantable)), '[]') from aclexplode(case when d.defaclnamespace = 0
-        then acldefault(case d.defaclobjtype when 'r' then 'r' when 'S' then 's' when 'f' then 'f'
-            when 'T' then 'T' when 'n' then 'n' else 'r' end::"char", d.defaclrole) end) a
-        left join pg_roles g on g.oid = a.grantee) as default_acl
+select r.rolname as role, n.nspname as schema, d.defaclobjtype as object_type, d.defaclacl::text[] as acl,
+    case when d.defaclnamespace = 0 then acldefault(case d.defaclobjtype when 'r' then 'r' when 'S' then 's'
+        when 'f' then 'f' when 'T' then 'T' when 'n' then 'n' else 'r' end::"char", d.defaclrole)::text[]
+    end as default_acl
 from pg_default_acl d join pg_roles r on r.oid = d.defaclrole
 left join pg_namespace n on n.oid = d.defaclnamespace
 where d.defaclnamespace = 0 or d.defaclnamespace = any(%(nsp)s)
 """
 
-# Dependencies between user objects (OIDs past the bootstrap range), plus extension membership.
+# Dependencies between user objects (OIDs past the bootstrap range), plus extension membership; not
+# those of the triggers behind constraints (a sixth of GitLab's rows), which are never read.
 DEPENDS = """
 select d.classid::regclass::text as cat, d.objid, d.objsubid,
     d.refclassid::regclass::text as refcat, d.refobjid, d.refobjsubid, d.deptype
 from pg_depend d
 where d.deptype in ('n', 'a', 'i', 'e') and d.objid >= 16384 and d.refobjid >= 16384
+    and not (d.classid = 'pg_trigger'::regclass and d.refclassid = 'pg_constraint'::regclass)
 """

@@ -225,11 +225,10 @@ def _inherited_copies(parent: Table, column: str, schema: Schema) -> list[Key]:
     """Columns of child tables that only exist through `parent`: its ADD COLUMN makes them and its
     DROP COLUMN drops them too."""
     keys = []
-    for obj in schema.objects.values():
-        if isinstance(obj, Table) and (parent.schema, parent.name) in (*obj.inherits, obj.parent):
-            col = obj.column(column)
-            if col is not None and not col.local:
-                keys.append(obj.column_key(column))
+    for child in schema.children_of(parent.schema, parent.name):
+        col = child.column(column)
+        if col is not None and not col.local:
+            keys.append(child.column_key(column))
     return keys
 
 
