@@ -138,6 +138,9 @@ def diff_command(
 
 
 from .migrations.commands import COMMANDS  # noqa: E402
+from .server_commands import server  # noqa: E402
+
+cli.add_command(server)
 
 for _command in COMMANDS:
     cli.add_command(_command)
