@@ -7,6 +7,10 @@ attempt row and counts each committed step in it, in the step's own transaction 
 one. When such a run fails or is killed, the next run resumes at the first step not counted: a
 step that committed is never repeated, and only a non-transactional statement cut off between its
 own commit and the count is run a second time (write those re-runnable, e.g. `IF NOT EXISTS`).
+
+A transactional step is sent as one pipeline (BEGIN, its statements, the history statement, COMMIT)
+and costs one round trip; the first statement without a result is the one that failed. Its history
+row's duration is measured by the server, from the transaction's start to the row's insertion.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from psycopg import sql
 
 from .errors import HistoryMismatch, MigrationFailed, MigrationsError
 from .files import MigrationFile
-from .history import HistoryTable, State
+from .history import TRANSACTION_DURATION, HistoryTable, State
 from .splitter import Step, steps
 
 
@@ -50,9 +54,8 @@ class Executor:
 
     def _run_single(self, migration: MigrationFile, direction: str, step: Step, started: float) -> None:
         try:
-            with self.conn.transaction():
-                self._execute(migration, step)
-                self.conn.execute(self._row(migration, direction, True, steps_done=1, started=started))
+            self._execute(migration, step, self._row(migration, direction, True, steps_done=1,
+                                                     duration=TRANSACTION_DURATION))
         except MigrationFailed as exc:
             self._log(self._row(migration, direction, False, started=started, error=exc.error))
             raise
@@ -71,21 +74,37 @@ class Executor:
         row_id = fetched[0]
         for index in range(done, len(plan)):
             try:
-                with self.conn.transaction() if plan[index].transactional else contextlib.nullcontext():
-                    self._execute(migration, plan[index])
-                    self.conn.execute(self.table.update(row_id, steps_done=index + 1))
+                self._execute(migration, plan[index], self.table.update(row_id, steps_done=index + 1))
             except MigrationFailed as exc:
                 self._log(self.table.update(row_id, error=exc.error, duration_ms=_ms(started)))
                 raise
         self.conn.execute(self.table.update(row_id, success=True, duration_ms=_ms(started)))
 
-    def _execute(self, migration: MigrationFile, step: Step) -> None:
-        for statement in step.statements:
-            try:
-                self.conn.execute(statement.sql.encode())
-            except psycopg.Error as exc:
-                error = exc.diag.message_primary or str(exc).strip()
-                raise MigrationFailed(str(migration.path), statement.line, statement.sql, error) from None
+    def _execute(self, migration: MigrationFile, step: Step, record: sql.Composed) -> None:
+        """Run the step, then `record` (its history statement): one pipelined transaction for a
+        transactional step, else the statement in autocommit followed by the record. A failure
+        names the step's first statement that did not complete."""
+        sent: list[psycopg.Cursor] = []
+        try:
+            with self._batch(step.transactional):
+                for statement in step.statements:
+                    sent.append(self.conn.execute(statement.sql.encode()))
+                self.conn.execute(record)
+        except psycopg.Error as exc:
+            error = exc.diag.message_primary or str(exc).strip()
+            ran = next((i for i, cursor in enumerate(sent) if cursor.pgresult is None), len(sent))
+            if ran == len(step.statements):  # the record or the COMMIT failed (a deferred constraint)
+                raise MigrationFailed(str(migration.path), step.statements[-1].line, "COMMIT", error) from None
+            statement = step.statements[ran]
+            raise MigrationFailed(str(migration.path), statement.line, statement.sql, error) from None
+
+    def _batch(self, transactional: bool) -> contextlib.AbstractContextManager[object]:
+        if not transactional:
+            return contextlib.nullcontext()
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.conn.pipeline())
+        stack.enter_context(self.conn.transaction())
+        return stack
 
     def _run_python(self, migration: MigrationFile, direction: str, started: float) -> None:
         try:
@@ -109,10 +128,11 @@ class Executor:
             self.conn.execute(statement)
 
     def _row(self, migration: MigrationFile, direction: str, success: bool, *, steps_done: int = 0,
-             started: float | None = None, error: str | None = None, returning: bool = False) -> sql.Composed:
+             started: float | None = None, duration: sql.Composable | None = None, error: str | None = None,
+             returning: bool = False) -> sql.Composed:
         return self.table.insert(
             migration.version, migration.name, migration.checksum, direction, success=success,
-            steps_done=steps_done, duration_ms=None if started is None else _ms(started), error=error,
+            steps_done=steps_done, duration_ms=duration if started is None else _ms(started), error=error,
             returning=returning,
         )
 
