@@ -21,7 +21,7 @@ import traceback
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 from .errors import HistoryMismatch, MigrationFailed, MigrationsError
 from .files import MigrationFile
@@ -81,30 +81,29 @@ class Executor:
         self.conn.execute(self.table.update(row_id, success=True, duration_ms=_ms(started)))
 
     def _execute(self, migration: MigrationFile, step: Step, record: sql.Composed) -> None:
-        """Run the step, then `record` (its history statement): one pipelined transaction for a
-        transactional step, else the statement in autocommit followed by the record. A failure
-        names the step's first statement that did not complete."""
+        """Run the step, then `record` (its history statement): for a transactional step, BEGIN, both
+        and COMMIT go in one pipeline (one round trip; an error skips the rest and is rolled back);
+        else the statement in autocommit, then the record. A failure names the step's first
+        statement that did not complete."""
         sent: list[psycopg.Cursor] = []
         try:
-            with self._batch(step.transactional):
+            with self.conn.pipeline() if step.transactional else contextlib.nullcontext():
+                if step.transactional:
+                    self.conn.execute(b"BEGIN")
                 for statement in step.statements:
                     sent.append(self.conn.execute(statement.sql.encode()))
                 self.conn.execute(record)
+                if step.transactional:
+                    self.conn.execute(b"COMMIT")
         except psycopg.Error as exc:
+            if self.conn.info.transaction_status == pq.TransactionStatus.INERROR:
+                self.conn.execute(b"ROLLBACK")
             error = exc.diag.message_primary or str(exc).strip()
             ran = next((i for i, cursor in enumerate(sent) if cursor.pgresult is None), len(sent))
             if ran == len(step.statements):  # the record or the COMMIT failed (a deferred constraint)
                 raise MigrationFailed(str(migration.path), step.statements[-1].line, "COMMIT", error) from None
             statement = step.statements[ran]
             raise MigrationFailed(str(migration.path), statement.line, statement.sql, error) from None
-
-    def _batch(self, transactional: bool) -> contextlib.AbstractContextManager[object]:
-        if not transactional:
-            return contextlib.nullcontext()
-        stack = contextlib.ExitStack()
-        stack.enter_context(self.conn.pipeline())
-        stack.enter_context(self.conn.transaction())
-        return stack
 
     def _run_python(self, migration: MigrationFile, direction: str, started: float) -> None:
         try:
