@@ -1,6 +1,7 @@
 """1,000 small generated migrations, applied three ways on one durable server: `schemashift up`,
 the same SQL through `psql -f` (autocommit per statement) and `alembic upgrade head` on an
-equivalent 1,000-revision project (one transaction for the whole run, Alembic's default).
+equivalent 1,000-revision project (one transaction for the whole run, Alembic's default). The same
+file through `psql -1 -f` (one transaction) is the floor: the server's own work.
 
 The server is Debian's PostgreSQL 15 started here as a durable cluster (fsync, synchronous commit
 and full-page writes on: PostgreSQL's defaults), so each tool pays for the flushes it asks for.
@@ -100,6 +101,9 @@ def run(pg15: Path, bin_dir: Path, count: int, runs: int, env: dict[str, str]) -
                                     "--migrations", str(work / "migrations")],
         "psql": lambda url: [str(pg15 / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f",
                              str(work / "all.sql")],
+        # The floor: the same statements in one transaction, one flush, no per-file work.
+        "psql_one_transaction": lambda url: [str(pg15 / "psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d",
+                                             url, "-f", str(work / "all.sql")],
         "alembic": lambda url: [str(bin_dir / "alembic"), "-c", str(work / "alembic" / "alembic.ini"), "-x",
                                 "unused=1", "upgrade", "head"],
     }

@@ -6,16 +6,21 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.status import Status
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
 
 
 class Progress:
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
-        self.console = Console(file=self.out, highlight=False) if self.out.isatty() else None
+        self.console: Console | None = None
+        if self.out.isatty():  # rich is imported only for a terminal: piped runs start faster
+            from rich.console import Console
+
+            self.console = Console(file=self.out, highlight=False)
         self._status: Status | None = None
 
     @contextlib.contextmanager
