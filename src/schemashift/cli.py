@@ -9,7 +9,6 @@ line on stderr (`schemashift: ...`, passwords redacted); `--traceback` adds the 
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,15 +56,21 @@ def _exit_code(run: Callable[[], Any], *, show_traceback: bool) -> int:
         return _fail("aborted")
     except SchemashiftError as exc:
         if show_traceback:
-            traceback.print_exc()
+            _print_traceback()
         return _fail(str(exc), exc.exit_code)
     except Exception as exc:
         what = f"internal error: {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
         if show_traceback:
-            traceback.print_exc()
+            _print_traceback()
             return _fail(what)
         return _fail(f"{what} (rerun with {TRACEBACK_FLAG})")
     return result if isinstance(result, int) else 0
+
+
+def _print_traceback() -> None:
+    import traceback  # only on request: --help stays fast
+
+    traceback.print_exc()
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> int:
