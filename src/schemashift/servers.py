@@ -99,6 +99,7 @@ class Server:
     """A PostgreSQL server on which schemashift may create and drop scratch databases."""
 
     bin_dir: Path | None = None
+    scratch_tablespace: str | None = None  # where scratch databases go, if not the default
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
@@ -127,6 +128,8 @@ class Server:
         query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(template or "template0")
         )
+        if self.scratch_tablespace:
+            query += sql.SQL(" TABLESPACE {}").format(sql.Identifier(self.scratch_tablespace))
         with self._lock:
             try:
                 self._admin_conn().execute(query)
@@ -216,9 +219,11 @@ class KeptServer(Server):
 
     def _reachable(self) -> bool:
         try:
-            self._admin_conn()
+            admin = self._admin_conn()
         except SourceError:
             return False
+        found = admin.execute("SELECT 1 FROM pg_tablespace WHERE spcname = %s", [SCRATCH_TABLESPACE]).fetchone()
+        self.scratch_tablespace = SCRATCH_TABLESPACE if found else None
         return True
 
     def _start(self, idle_seconds: float) -> None:
@@ -240,7 +245,44 @@ class KeptServer(Server):
         admin = self._admin_conn()
         for (name,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'schemashift\\_%'"):
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        self._make_scratch_tablespace(admin)
         keeper.start_watchdog(self.home, idle_seconds)
+
+    def _make_scratch_tablespace(self, admin: psycopg.Connection) -> None:
+        """Scratch databases in RAM when /dev/shm has room: each CREATE DATABASE writes a copy of
+        template0 (~8 MB), several times faster there than on a busy disk. The catalogs stay in the
+        cache; after a reboot empties /dev/shm, the next start makes the tablespace afresh."""
+        self.scratch_tablespace = None
+        try:
+            admin.execute(sql.SQL("DROP TABLESPACE IF EXISTS {}").format(sql.Identifier(SCRATCH_TABLESPACE)))
+        except psycopg.Error:
+            return
+        location = _ram_folder(self.home)
+        if location is None:
+            return
+        shutil.rmtree(location, ignore_errors=True)
+        location.mkdir(mode=0o700)
+        if os.geteuid() == 0:
+            shutil.chown(location, UNPRIVILEGED_USER, UNPRIVILEGED_GROUP)
+        admin.execute(sql.SQL("CREATE TABLESPACE {} LOCATION {}").format(
+            sql.Identifier(SCRATCH_TABLESPACE), sql.Literal(str(location))))
+        self.scratch_tablespace = SCRATCH_TABLESPACE
+
+
+SCRATCH_TABLESPACE = "schemashift_scratch"
+
+
+def _ram_folder(home: Path, min_free: int = 1 << 30) -> Path | None:
+    """A folder of ours on /dev/shm for `home`'s scratch databases, or None when it is missing or small."""
+    shm = Path("/dev/shm")
+    try:
+        stat = os.statvfs(shm)
+    except OSError:
+        return None
+    if not os.access(shm, os.W_OK) or stat.f_bavail * stat.f_frsize < min_free:
+        return None
+    digest = hashlib.sha1(str(home).encode()).hexdigest()[:12]
+    return shm / f"schemashift-{os.geteuid()}-{digest}"
 
 
 def _give_to_server_user(home: Path) -> None:
