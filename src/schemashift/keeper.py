@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -88,6 +89,12 @@ def homes() -> list[Path]:
     return sorted(p for p in servers_dir().glob("server-*") if (p / LOCK).exists())
 
 
+def ram_folder(home: Path) -> Path:
+    """Where the server in `home` keeps scratch databases when RAM allows (see servers)."""
+    digest = hashlib.sha1(str(home).encode()).hexdigest()[:12]
+    return Path("/dev/shm") / f"schemashift-{os.geteuid()}-{digest}"
+
+
 def open_lock(home: Path) -> int:
     return os.open(home / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
@@ -141,9 +148,16 @@ def stop(home: Path) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         _end_watchdog(home)
-        return stop_postmaster(home / "data")
+        return _shut_down(home)
     finally:
         os.close(fd)
+
+
+def _shut_down(home: Path) -> bool:
+    """Stop the server and free the RAM its scratch databases used; whether it was running."""
+    stopped = stop_postmaster(home / "data")
+    shutil.rmtree(ram_folder(home), ignore_errors=True)
+    return stopped
 
 
 def start_watchdog(home: Path, idle_seconds: float) -> None:
@@ -192,7 +206,7 @@ def watch(home: Path, idle_seconds: float) -> None:
             continue
         try:
             if time.time() - max(busy_at, os.fstat(fd).st_mtime) >= idle_seconds:
-                stop_postmaster(data)
+                _shut_down(home)
                 (home / WATCHDOG_PID).unlink(missing_ok=True)
                 return
         finally:

@@ -223,7 +223,8 @@ class KeptServer(Server):
         except SourceError:
             return False
         found = admin.execute("SELECT 1 FROM pg_tablespace WHERE spcname = %s", [SCRATCH_TABLESPACE]).fetchone()
-        self.scratch_tablespace = SCRATCH_TABLESPACE if found else None
+        usable = found and keeper.ram_folder(self.home).is_dir()  # someone may have emptied /dev/shm
+        self.scratch_tablespace = SCRATCH_TABLESPACE if usable else None
         return True
 
     def _start(self, idle_seconds: float) -> None:
@@ -273,16 +274,15 @@ SCRATCH_TABLESPACE = "schemashift_scratch"
 
 
 def _ram_folder(home: Path, min_free: int = 1 << 30) -> Path | None:
-    """A folder of ours on /dev/shm for `home`'s scratch databases, or None when it is missing or small."""
-    shm = Path("/dev/shm")
+    """`home`'s folder on /dev/shm for scratch databases, or None when /dev/shm is missing or small."""
+    location = keeper.ram_folder(home)
     try:
-        stat = os.statvfs(shm)
+        stat = os.statvfs(location.parent)
     except OSError:
         return None
-    if not os.access(shm, os.W_OK) or stat.f_bavail * stat.f_frsize < min_free:
+    if not os.access(location.parent, os.W_OK) or stat.f_bavail * stat.f_frsize < min_free:
         return None
-    digest = hashlib.sha1(str(home).encode()).hexdigest()[:12]
-    return shm / f"schemashift-{os.geteuid()}-{digest}"
+    return location
 
 
 def _give_to_server_user(home: Path) -> None:
