@@ -8,9 +8,13 @@ one. When such a run fails or is killed, the next run resumes at the first step 
 step that committed is never repeated, and only a non-transactional statement cut off between its
 own commit and the count is run a second time (write those re-runnable, e.g. `IF NOT EXISTS`).
 
-A transactional step is sent as one pipeline (BEGIN, its statements, the history statement, COMMIT)
-and costs one round trip; the first statement without a result is the one that failed. Its history
-row's duration is measured by the server, from the transaction's start to the row's insertion.
+Consecutive migrations of one transactional step are sent in pipelined batches: each is still its
+own transaction (BEGIN, its statements, its history row, COMMIT), but the client does not wait for
+one before sending the next, so the server works while the client reads and parses the next files,
+and a batch costs one round trip. After an error the server skips the rest of the batch: the
+migrations before it stay committed, the failed one is rolled back and logged, the later ones never
+ran, exactly as if they had been sent one by one. A history row's duration is measured by the server,
+from its transaction's start to the row's insertion.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import psycopg
@@ -28,6 +33,8 @@ from .files import MigrationFile
 from .history import TRANSACTION_DURATION, HistoryTable, State
 from .splitter import Step, steps
 
+BATCH = 50  # migrations per pipeline: long enough to overlap, short enough for steady progress lines
+
 
 @dataclass
 class Executor:
@@ -37,28 +44,76 @@ class Executor:
     table: HistoryTable
     allow_changed: bool = False
 
-    def run(self, migration: MigrationFile, direction: str, state: State) -> int:
-        """Apply (`up`) or revert (`down`) the migration; return its duration in milliseconds."""
-        started = time.monotonic()
-        if migration.is_python:
-            self._run_python(migration, direction, started)
-        else:
-            plan = steps(migration.section(direction), str(migration.path), self.conn.info.server_version)
-            if not plan and direction == "down":
-                raise MigrationsError(f"{migration.path}: the down section is empty, nothing reverts it")
-            if len(plan) == 1 and plan[0].transactional:
-                self._run_single(migration, direction, plan[0], started)
+    def run_all(self, chosen: list[MigrationFile], direction: str, state: State,
+                announce: Callable[[str], None]) -> Iterator[tuple[MigrationFile, int]]:
+        """Apply (`up`) or revert (`down`) the migrations in order, yielding each with its duration in
+        milliseconds once it has committed; `announce` names what is about to run."""
+        batch: list[tuple[MigrationFile, Step]] = []
+        for migration in chosen:
+            try:
+                plan = None if migration.is_python else self._plan(migration, direction)
+            except MigrationsError:
+                yield from self._run_batch(batch, direction, announce)
+                raise
+            if plan is not None and len(plan) == 1 and plan[0].transactional:
+                batch.append((migration, plan[0]))
+                if len(batch) == BATCH:
+                    yield from self._run_batch(batch, direction, announce)
+                    batch = []
+                continue
+            yield from self._run_batch(batch, direction, announce)
+            batch = []
+            announce(migration.name)
+            started = time.monotonic()
+            if plan is None:
+                self._run_python(migration, direction, started)
             else:
                 self._run_steps(migration, direction, plan, state, started)
-        return _ms(started)
+            yield migration, _ms(started)
+        yield from self._run_batch(batch, direction, announce)
 
-    def _run_single(self, migration: MigrationFile, direction: str, step: Step, started: float) -> None:
+    def _plan(self, migration: MigrationFile, direction: str) -> list[Step]:
+        plan = steps(migration.section(direction), str(migration.path), self.conn.info.server_version)
+        if not plan and direction == "down":
+            raise MigrationsError(f"{migration.path}: the down section is empty, nothing reverts it")
+        return plan
+
+    def _run_batch(self, batch: list[tuple[MigrationFile, Step]], direction: str,
+                   announce: Callable[[str], None]) -> Iterator[tuple[MigrationFile, int]]:
+        """One pipeline of single-transaction migrations; see the module's docstring."""
+        if not batch:
+            return
+        announce(batch[0][0].name if len(batch) == 1 else f"{batch[0][0].name} .. {batch[-1][0].name}")
+        started = time.monotonic()
+        sent: list[list[psycopg.Cursor]] = []  # per migration: its statements, its row, its COMMIT
+        failure: psycopg.Error | None = None
         try:
-            self._execute(migration, step, self._row(migration, direction, True, steps_done=1,
-                                                     duration=TRANSACTION_DURATION))
-        except MigrationFailed as exc:
-            self._log(self._row(migration, direction, False, started=started, error=exc.error))
-            raise
+            with self.conn.pipeline():
+                for migration, step in batch:
+                    sent.append(cursors := [])
+                    self.conn.execute(b"BEGIN")
+                    cursors.extend(self.conn.execute(s.sql.encode()) for s in step.statements)
+                    cursors.append(self.conn.execute(self._row(migration, direction, True, steps_done=1,
+                                                               duration=TRANSACTION_DURATION, returning=True)))
+                    cursors.append(self.conn.execute(b"COMMIT"))
+        except psycopg.Error as exc:
+            failure = exc
+        for (migration, step), cursors in zip(batch, sent):
+            if len(cursors) == len(step.statements) + 2 and _ok(cursors[-1]):
+                yield migration, cursors[-2].fetchone()[1]  # type: ignore[index]
+                continue
+            assert failure is not None
+            if self.conn.info.transaction_status == pq.TransactionStatus.INERROR:
+                self.conn.execute(b"ROLLBACK")
+            error = failure.diag.message_primary or str(failure).strip()
+            ran = next((i for i, cursor in enumerate(cursors) if not _ok(cursor)), len(cursors))
+            statement = step.statements[ran] if ran < len(step.statements) else None
+            exc = MigrationFailed(str(migration.path), (statement or step.statements[-1]).line,
+                                  statement.sql if statement else "COMMIT", error)  # COMMIT: a deferred check
+            self._log(self._row(migration, direction, False, started=started, error=error))
+            raise exc
+        if failure is not None:  # the connection broke before the first migration was sent
+            raise failure
 
     def _run_steps(self, migration: MigrationFile, direction: str, plan: list[Step], state: State,
                    started: float) -> None:
@@ -81,29 +136,16 @@ class Executor:
         self.conn.execute(self.table.update(row_id, success=True, duration_ms=_ms(started)))
 
     def _execute(self, migration: MigrationFile, step: Step, record: sql.Composed) -> None:
-        """Run the step, then `record` (its history statement): for a transactional step, BEGIN, both
-        and COMMIT go in one pipeline (one round trip; an error skips the rest and is rolled back);
-        else the statement in autocommit, then the record. A failure names the step's first
-        statement that did not complete."""
-        sent: list[psycopg.Cursor] = []
-        try:
-            with self.conn.pipeline() if step.transactional else contextlib.nullcontext():
-                if step.transactional:
-                    self.conn.execute(b"BEGIN")
-                for statement in step.statements:
-                    sent.append(self.conn.execute(statement.sql.encode()))
-                self.conn.execute(record)
-                if step.transactional:
-                    self.conn.execute(b"COMMIT")
-        except psycopg.Error as exc:
-            if self.conn.info.transaction_status == pq.TransactionStatus.INERROR:
-                self.conn.execute(b"ROLLBACK")
-            error = exc.diag.message_primary or str(exc).strip()
-            ran = next((i for i, cursor in enumerate(sent) if cursor.pgresult is None), len(sent))
-            if ran == len(step.statements):  # the record or the COMMIT failed (a deferred constraint)
-                raise MigrationFailed(str(migration.path), step.statements[-1].line, "COMMIT", error) from None
-            statement = step.statements[ran]
-            raise MigrationFailed(str(migration.path), statement.line, statement.sql, error) from None
+        """One step of a multi-step migration and its count in the history row: together in a
+        transaction, or the statement alone in autocommit and then the count."""
+        with self.conn.transaction() if step.transactional else contextlib.nullcontext():
+            for statement in step.statements:
+                try:
+                    self.conn.execute(statement.sql.encode())
+                except psycopg.Error as exc:
+                    error = exc.diag.message_primary or str(exc).strip()
+                    raise MigrationFailed(str(migration.path), statement.line, statement.sql, error) from None
+            self.conn.execute(record)
 
     def _run_python(self, migration: MigrationFile, direction: str, started: float) -> None:
         try:
@@ -134,6 +176,10 @@ class Executor:
             steps_done=steps_done, duration_ms=duration if started is None else _ms(started), error=error,
             returning=returning,
         )
+
+
+def _ok(cursor: psycopg.Cursor) -> bool:
+    return cursor.pgresult is not None and cursor.pgresult.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
 
 
 def _ms(started: float) -> int:

@@ -151,7 +151,7 @@ class HistoryTable:
         ).format(
             self.ident,
             sql.SQL(", ").join(v if isinstance(v, sql.Composable) else sql.Literal(v) for v in values),
-            sql.SQL(" RETURNING id") if returning else sql.SQL(""),
+            sql.SQL(" RETURNING id, duration_ms") if returning else sql.SQL(""),
         )
 
     def update(self, row_id: int, **values: object) -> sql.Composed:

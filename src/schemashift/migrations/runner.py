@@ -116,10 +116,12 @@ def _run(project: Project, direction: str, allow_changed: bool, progress: Progre
         chosen = choose(status)
         executor = Executor(conn, project.table, allow_changed)
         with flushed_once(conn):
-            for migration in chosen:
-                with progress.running(f"{doing} {migration.name}"):
-                    ms = executor.run(migration, direction, status.state)
-                progress.finished(f"{done} {migration.name}", ms)
+            try:
+                for migration, ms in executor.run_all(chosen, direction, status.state,
+                                                      lambda what: progress.start(f"{doing} {what}")):
+                    progress.finished(f"{done} {migration.name}", ms)
+            finally:
+                progress.stop()
     if not chosen:
         progress.note(nothing)
     return len(chosen)
