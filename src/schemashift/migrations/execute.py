@@ -1,4 +1,4 @@
-"""Run one migration in one direction and record it.
+"""Run migrations in one direction and record each in the history table.
 
 A migration of one transactional step (the usual case) runs with its history row in the same
 transaction: it is applied and recorded together or not at all; a failure rolls it back and then
@@ -103,15 +103,17 @@ class Executor:
                 yield migration, cursors[-2].fetchone()[1]  # type: ignore[index]
                 continue
             assert failure is not None
-            if self.conn.info.transaction_status == pq.TransactionStatus.INERROR:
-                self.conn.execute(b"ROLLBACK")
+            with contextlib.suppress(psycopg.Error):  # a broken connection: the migration's error wins
+                if self.conn.info.transaction_status == pq.TransactionStatus.INERROR:
+                    self.conn.execute(b"ROLLBACK")
             error = failure.diag.message_primary or str(failure).strip()
             ran = next((i for i, cursor in enumerate(cursors) if not _ok(cursor)), len(cursors))
+            # Past the last statement, the row or the COMMIT failed: a deferred constraint, say.
             statement = step.statements[ran] if ran < len(step.statements) else None
-            exc = MigrationFailed(str(migration.path), (statement or step.statements[-1]).line,
-                                  statement.sql if statement else "COMMIT", error)  # COMMIT: a deferred check
+            failed = MigrationFailed(str(migration.path), (statement or step.statements[-1]).line,
+                                     statement.sql if statement else "COMMIT", error)
             self._log(self._row(migration, direction, False, started=started, error=error))
-            raise exc
+            raise failed
         if failure is not None:  # the connection broke before the first migration was sent
             raise failure
 
