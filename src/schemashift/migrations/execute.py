@@ -8,12 +8,12 @@ one. When such a run fails or is killed, the next run resumes at the first step 
 step that committed is never repeated, and only a non-transactional statement cut off between its
 own commit and the count is run a second time (write those re-runnable, e.g. `IF NOT EXISTS`).
 
-Consecutive migrations of one transactional step are sent in pipelined batches: each is still its
-own transaction (BEGIN, its statements, its history row, COMMIT), but the client does not wait for
-one before sending the next, so the server works while the client reads and parses the next files,
-and a batch costs one round trip. After an error the server skips the rest of the batch: the
-migrations before it stay committed, the failed one is rolled back and logged, the later ones never
-ran, exactly as if they had been sent one by one. A history row's duration is measured by the server,
+Consecutive migrations of one transactional step are sent in one pipeline: each is still its own
+transaction (BEGIN, its statements, its history row, COMMIT), but the client never waits for one
+before sending the next, so the server works while the client parses the next files, and each is
+reported as its COMMIT's result arrives. After an error the server skips the rest of the pipeline:
+the migrations before it stay committed, the failed one is rolled back and logged, the later ones
+never ran, exactly as if they had been sent one by one. A history row's duration is measured by the server,
 from its transaction's start to the row's insertion.
 """
 
@@ -22,8 +22,9 @@ from __future__ import annotations
 import contextlib
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from typing import NoReturn
 
 import psycopg
 from psycopg import pq, sql
@@ -32,8 +33,6 @@ from .errors import HistoryMismatch, MigrationFailed, MigrationsError
 from .files import MigrationFile
 from .history import TRANSACTION_DURATION, HistoryTable, State
 from .splitter import Step, steps
-
-BATCH = 50  # migrations per pipeline: long enough to overlap, short enough for steady progress lines
 
 
 @dataclass
@@ -47,22 +46,11 @@ class Executor:
     def run_all(self, chosen: list[MigrationFile], direction: str, state: State,
                 announce: Callable[[str], None]) -> Iterator[tuple[MigrationFile, int]]:
         """Apply (`up`) or revert (`down`) the migrations in order, yielding each with its duration in
-        milliseconds once it has committed; `announce` names what is about to run."""
-        batch: list[tuple[MigrationFile, Step]] = []
-        for migration in chosen:
-            try:
-                plan = None if migration.is_python else self._plan(migration, direction)
-            except MigrationsError:
-                yield from self._run_batch(batch, direction, announce)
-                raise
-            if plan is not None and len(plan) == 1 and plan[0].transactional:
-                batch.append((migration, plan[0]))
-                if len(batch) == BATCH:
-                    yield from self._run_batch(batch, direction, announce)
-                    batch = []
-                continue
-            yield from self._run_batch(batch, direction, announce)
-            batch = []
+        milliseconds once it has committed; `announce` names what is about to run. Files are parsed
+        as they are reached, so a broken one stops the run after those before it."""
+        plans = ((m, None if m.is_python else self._plan(m, direction)) for m in chosen)
+        while (other := (yield from self._pipelined(plans, direction, announce))) is not None:
+            migration, plan = other
             announce(migration.name)
             started = time.monotonic()
             if plan is None:
@@ -70,7 +58,6 @@ class Executor:
             else:
                 self._run_steps(migration, direction, plan, state, started)
             yield migration, _ms(started)
-        yield from self._run_batch(batch, direction, announce)
 
     def _plan(self, migration: MigrationFile, direction: str) -> list[Step]:
         plan = steps(migration.section(direction), str(migration.path), self.conn.info.server_version)
@@ -78,44 +65,78 @@ class Executor:
             raise MigrationsError(f"{migration.path}: the down section is empty, nothing reverts it")
         return plan
 
-    def _run_batch(self, batch: list[tuple[MigrationFile, Step]], direction: str,
-                   announce: Callable[[str], None]) -> Iterator[tuple[MigrationFile, int]]:
-        """One pipeline of single-transaction migrations; see the module's docstring."""
-        if not batch:
-            return
-        announce(batch[0][0].name if len(batch) == 1 else f"{batch[0][0].name} .. {batch[-1][0].name}")
-        started = time.monotonic()
+    def _pipelined(self, plans: Iterator[tuple[MigrationFile, list[Step] | None]], direction: str,
+                   announce: Callable[[str], None]
+                   ) -> Generator[tuple[MigrationFile, int], None, tuple[MigrationFile, list[Step] | None] | None]:
+        """Send single-transaction migrations from `plans` down one pipeline (see the module's
+        docstring) until one of another kind, which is returned (None at the end)."""
+        batch: list[tuple[MigrationFile, Step]] = []
         sent: list[list[psycopg.Cursor]] = []  # per migration: its statements, its row, its COMMIT
+        reported = 0
         failure: psycopg.Error | None = None
+        unreadable: MigrationsError | None = None
+        other = None
+        started = time.monotonic()
+
+        def committed() -> Iterator[tuple[MigrationFile, int]]:
+            """Migrations whose COMMIT has succeeded since the last call, from the results the
+            pipeline has already read: this never waits."""
+            nonlocal reported
+            while reported < len(sent) and len(sent[reported]) == len(batch[reported][1].statements) + 2 \
+                    and _ok(sent[reported][-1]):  # all sent (none raised on its way) and committed
+                yield batch[reported][0], sent[reported][-2].fetchone()[1]  # type: ignore[index]
+                reported += 1
+                if reported < len(batch):
+                    announce(batch[reported][0].name)
+
         try:
             with self.conn.pipeline():
-                for migration, step in batch:
+                while True:
+                    try:
+                        item = next(plans, None)
+                    except MigrationsError as exc:
+                        unreadable = exc
+                        break
+                    if item is None or item[1] is None or len(item[1]) != 1 or not item[1][0].transactional:
+                        other = item
+                        break
+                    migration, (step,) = item[0], item[1]
+                    if not batch:
+                        announce(migration.name)
+                    batch.append((migration, step))
                     sent.append(cursors := [])
                     self.conn.execute(b"BEGIN")
                     cursors.extend(self.conn.execute(s.sql.encode()) for s in step.statements)
                     cursors.append(self.conn.execute(self._row(migration, direction, True, steps_done=1,
                                                                duration=TRANSACTION_DURATION, returning=True)))
                     cursors.append(self.conn.execute(b"COMMIT"))
+                    yield from committed()
         except psycopg.Error as exc:
             failure = exc
-        for (migration, step), cursors in zip(batch, sent):
-            if len(cursors) == len(step.statements) + 2 and _ok(cursors[-1]):
-                yield migration, cursors[-2].fetchone()[1]  # type: ignore[index]
-                continue
+        yield from committed()
+        if reported < len(batch):
             assert failure is not None
-            with contextlib.suppress(psycopg.Error):  # a broken connection: the migration's error wins
-                if self.conn.info.transaction_status == pq.TransactionStatus.INERROR:
-                    self.conn.execute(b"ROLLBACK")
-            error = failure.diag.message_primary or str(failure).strip()
-            ran = next((i for i, cursor in enumerate(cursors) if not _ok(cursor)), len(cursors))
-            # Past the last statement, the row or the COMMIT failed: a deferred constraint, say.
-            statement = step.statements[ran] if ran < len(step.statements) else None
-            failed = MigrationFailed(str(migration.path), (statement or step.statements[-1]).line,
-                                     statement.sql if statement else "COMMIT", error)
-            self._log(self._row(migration, direction, False, started=started, error=error))
-            raise failed
-        if failure is not None:  # the connection broke before the first migration was sent
+            self._fail(batch[reported], sent[reported], direction, failure, started)
+        if failure is not None:  # the connection broke before any migration was sent
             raise failure
+        if unreadable is not None:
+            raise unreadable
+        return other
+
+    def _fail(self, item: tuple[MigrationFile, Step], cursors: list[psycopg.Cursor], direction: str,
+              failure: psycopg.Error, started: float) -> NoReturn:
+        """Roll back and log the pipelined migration that failed, naming its first statement without
+        a result; past its last statement, the row or the COMMIT failed (a deferred constraint)."""
+        migration, step = item
+        with contextlib.suppress(psycopg.Error):  # a broken connection: the migration's error wins
+            if self.conn.info.transaction_status == pq.TransactionStatus.INERROR:
+                self.conn.execute(b"ROLLBACK")
+        error = failure.diag.message_primary or str(failure).strip()
+        ran = next((i for i, cursor in enumerate(cursors) if not _ok(cursor)), len(cursors))
+        statement = step.statements[ran] if ran < len(step.statements) else None
+        self._log(self._row(migration, direction, False, started=started, error=error))
+        raise MigrationFailed(str(migration.path), (statement or step.statements[-1]).line,
+                              statement.sql if statement else "COMMIT", error)
 
     def _run_steps(self, migration: MigrationFile, direction: str, plan: list[Step], state: State,
                    started: float) -> None:
