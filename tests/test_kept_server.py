@@ -108,10 +108,10 @@ def test_stale_pid_file_after_a_crash_is_recovered(cache):
     os.kill(crashed, 9)
     while cache.postmaster() == crashed:
         time.sleep(0.05)
-    # The pid file now names a live process that is not PostgreSQL: this test.
-    pid_file = cache.data / "postmaster.pid"
-    lines = pid_file.read_text().split("\n")
-    pid_file.write_text("\n".join([str(os.getpid()), *lines[1:]]))
+    # The pid file and the socket's lock file now name a live process that is not PostgreSQL: this test.
+    for lock_file in (cache.data / "postmaster.pid", cache.data.parent / ".s.PGSQL.5432.lock"):
+        lines = lock_file.read_text().split("\n")
+        lock_file.write_text("\n".join([str(os.getpid()), *lines[1:]]))
     cache.run("diff", "empty", "empty")
     assert cache.postmaster() not in (None, crashed)
 

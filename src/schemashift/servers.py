@@ -231,7 +231,9 @@ class KeptServer(Server):
         """With the lock held exclusively: clear what a crash left, start (initdb first if needed),
         drop scratch databases of killed runs, and start the idle watchdog."""
         keeper.stop_postmaster(self.data)  # a live but unreachable server of ours: hung
-        (self.data / "postmaster.pid").unlink(missing_ok=True)
+        # No server runs here now, so lock files naming a pid are stale even if that pid was reused.
+        for stale in [self.data / "postmaster.pid", *self.home.glob(".s.PGSQL.*")]:
+            stale.unlink(missing_ok=True)
         _give_to_server_user(self.home)
         for attempt in range(2):
             if attempt or not (self.data / "PG_VERSION").exists():
@@ -332,8 +334,8 @@ def get_server(dev_url: str | None = None, pg_bin: str | os.PathLike[str] | None
         if key not in _servers:
             if dev_url:
                 _servers[key] = DevServer(dev_url)
-            elif keeper.idle_minutes() > 0:
-                _servers[key] = KeptServer(Path(pg_bin or embedded_bin_dir()), keeper.idle_minutes())
+            elif (idle := keeper.idle_minutes()) > 0:
+                _servers[key] = KeptServer(Path(pg_bin or embedded_bin_dir()), idle)
             else:
                 _servers[key] = LocalServer(Path(pg_bin or embedded_bin_dir()))
         return _servers[key]
