@@ -10,7 +10,7 @@ Every run gets a fresh database.
 
 from __future__ import annotations
 
-import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -123,6 +123,7 @@ def run(pg15: Path, bin_dir: Path, count: int, runs: int, env: dict[str, str]) -
                 _check_applied(server, url, count)
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
     median = {name: statistics.median(w) for name, w in walls.items()}
     return {
         "migrations": count,
