@@ -1,17 +1,20 @@
 """Benchmarks: schemashift beside its peers on the same work, in one run, on one server.
 
     python bench/run.py                 # everything; results table on stdout, JSON in bench/results/
-    python bench/run.py --only help     # one part: gitlab-diff, inspect-floor, queries, help
+    python bench/run.py --only help     # one part: gitlab-diff, inspect-floor, queries, help,
+                                        # chinook-cli, gitlab-cli, migrations
 
 Needs the corpus beside the repository (../shared/corpus), Debian's PostgreSQL 15 (the server both
-tools read; migra predates PostgreSQL 18's catalogs) and `pip install -e '.[bench]'` for migra.
-Timings are medians; memory is the peak resident size of the process that did the work.
+tools read; migra predates PostgreSQL 18's catalogs) and `pip install -e '.[bench]'` for migra and
+Alembic. Timings are medians; memory is the peak resident size of the process that did the work.
+The machine is shared: compare figures of one run (ratios), not across runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -20,9 +23,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import diffs  # noqa: E402
+import migrations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -107,19 +116,50 @@ def query_counts(server: object) -> dict[str, int]:
     return counts
 
 
+def cli_diff(a: Path, b: Path, runs: int, extra: tuple[str, ...] = ()) -> dict[str, object]:
+    """`schemashift diff a b` as a user runs it: throwaway, cold and warm (see diffs.py)."""
+    return diffs.diff_timings(BIN / "schemashift", a, b, runs, diffs.child_env(), extra)
+
+
 def help_startup(runs: int) -> dict[str, object]:
     ours = timed([str(BIN / "schemashift"), "--help"], runs)
     python = timed([sys.executable, "-c", "pass"], runs)
     return {"schemashift_help": ours, "python_pass": python, "ratio": ours["seconds"] / python["seconds"]}
 
 
+def summary(results: dict[str, Any]) -> str:
+    """The figures the targets are about, one line each."""
+    lines = ["", "target                                   measured"]
+    for name in ("chinook-cli", "gitlab-cli"):
+        if name in results:
+            s = results[name]["seconds"]
+            lines.append(f"{name}: cold < 2 s, warm < 0.5 s (Chinook)   throwaway {s['throwaway']:.2f} s, cold "
+                         f"(empty cache) {s['cold_empty_cache']:.2f} s, cold (stopped) {s['cold_stopped']:.2f} s, "
+                         f"warm {s['warm']:.2f} s")
+    if "migrations" in results:
+        m = results["migrations"]
+        s = m["seconds"]
+        lines.append(f"migrations: <= 1.3x psql, >= 3x faster than Alembic   schemashift {s['schemashift']:.2f} s, "
+                     f"psql -f {s['psql']:.2f} s, psql -1 (floor) {s['psql_one_transaction']:.2f} s, Alembic "
+                     f"{s['alembic']:.2f} s: {m['schemashift_vs_psql']:.2f}x psql, Alembic "
+                     f"{m['alembic_vs_schemashift']:.2f}x slower")
+    if "help" in results:
+        h = results["help"]
+        lines.append(f"help: --help < 0.15 s   {h['schemashift_help']['seconds']:.3f} s "
+                     f"(python -c pass {h['python_pass']['seconds']:.3f} s)")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=["gitlab-diff", "inspect-floor", "queries", "help"])
+    parser.add_argument("--only", action="append", choices=["gitlab-diff", "inspect-floor", "queries", "help",
+                                                            "chinook-cli", "gitlab-cli", "migrations"])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     if not shutil.which("/usr/bin/time"):
         sys.exit("bench: GNU time is needed (apt-get install time)")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the commands timed run as a user's would: bytecode cached
+    os.environ["SCHEMASHIFT_SERVER_IDLE"] = "0"  # the bench's own server is not the user's kept one
     from schemashift.servers import get_server
 
     server = get_server(pg_bin=PG15)
@@ -128,12 +168,18 @@ def main() -> int:
         "inspect-floor": lambda: inspect_floor(server, args.runs),
         "queries": lambda: query_counts(server),
         "help": lambda: help_startup(max(args.runs, 10)),
+        "chinook-cli": lambda: cli_diff(CORPUS / "chinook" / "schema_only_PostgreSql.sql",
+                                        CORPUS / "chinook" / "schema_only_PostgreSql_SerialPKs.sql", args.runs),
+        "gitlab-cli": lambda: cli_diff(CORPUS / "gitlab" / "init_structure.sql", CORPUS / "gitlab" / "structure.sql",
+                                       max(1, args.runs // 3)),
+        "migrations": lambda: migrations.run(Path(PG15), BIN, 1000, args.runs, diffs.child_env()),
     }
-    results: dict[str, object] = {"machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
+    results: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                               "server": f"PostgreSQL {server.major_version}"}}
     for name in args.only or list(parts):
         results[name] = parts[name]()
         print(f"{name:14} {json.dumps(results[name])}", flush=True)
+    print(summary(results))
     out = ROOT / "bench" / "results" / time.strftime("%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

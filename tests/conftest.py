@@ -23,6 +23,9 @@ import oracle  # noqa: E402
 pytest_plugins = ["pytester"]
 
 oracle.prefer_tmpfs()  # before any server starts: scratch databases are ~20x cheaper on tmpfs
+# The suite's servers are its own, stopped with it: never the user's kept server (test_kept_server
+# sets this per process to test that one).
+os.environ["SCHEMASHIFT_SERVER_IDLE"] = "0"
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,15 +57,21 @@ def _exit_code(run: Callable[[], Any], *, show_traceback: bool) -> int:
         return _fail("aborted")
     except SchemashiftError as exc:
         if show_traceback:
-            traceback.print_exc()
+            _print_traceback()
         return _fail(str(exc), exc.exit_code)
     except Exception as exc:
         what = f"internal error: {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
         if show_traceback:
-            traceback.print_exc()
+            _print_traceback()
             return _fail(what)
         return _fail(f"{what} (rerun with {TRACEBACK_FLAG})")
     return result if isinstance(result, int) else 0
+
+
+def _print_traceback() -> None:
+    import traceback  # only on request: --help stays fast
+
+    traceback.print_exc()
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> int:
@@ -161,6 +166,9 @@ def dump_command(source: str, output_format: str, options: dict[str, Any]) -> in
 
 
 from .migrations.commands import COMMANDS  # noqa: E402
+from .server_commands import server  # noqa: E402
+
+cli.add_command(server)
 
 for _command in COMMANDS:
     cli.add_command(_command)

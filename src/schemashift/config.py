@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +49,8 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
 
 
 def _read_table(path: Path) -> dict[str, Any] | None:
+    import tomllib  # here: only a run that finds a config file pays for it
+
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:

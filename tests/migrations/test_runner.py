@@ -55,6 +55,36 @@ def test_failure_on_third_statement_changes_nothing(folder, url, shift, db):
     assert status.code == 1 and "pending: 0002_bad.sql" in status.out
 
 
+def test_failure_inside_a_batch_keeps_the_migrations_before_it(folder, url, shift, db):
+    """Pending migrations go to the server in one pipeline; a failure still stops where it is."""
+    for k in (1, 2):
+        folder.add(f"{k:04d}_t{k}.sql", f"CREATE TABLE t{k} (id int);", f"DROP TABLE t{k};")
+    bad = folder.add("0003_bad.sql", "CREATE TABLE t3 (id int);\nINSERT INTO t3 VALUES ('x');", "DROP TABLE t3;")
+    folder.add("0004_later.sql", "CREATE TABLE t4 (id int);", "DROP TABLE t4;")
+
+    result = shift(folder, url, "up")
+
+    assert result.code == 1 and f"{bad}:4: INSERT INTO t3 VALUES ('x'): invalid input syntax" in result.err
+    assert [line.split(" (")[0] for line in result.out.splitlines()] == ["applied 0001_t1.sql", "applied 0002_t2.sql"]
+    rows = db.query(url, "SELECT version, success FROM schemashift.history ORDER BY id")
+    assert rows == [(1, True), (2, True), (3, False)]
+    assert db.query(url, "SELECT to_regclass('t3'), to_regclass('t4')") == [(None, None)]
+
+
+def test_deferred_constraint_failing_at_commit_is_logged(folder, url, shift, db):
+    bad = folder.add("0001_deferred.sql", """
+        CREATE TABLE p (id int PRIMARY KEY);
+        CREATE TABLE c (p int REFERENCES p DEFERRABLE INITIALLY DEFERRED);
+        INSERT INTO c VALUES (1);
+    """, "DROP TABLE c, p;")
+
+    message = shift(folder, url, "up").one_line_error()
+
+    assert message.startswith(f"schemashift: {bad}:5: COMMIT: insert or update on table \"c\"")
+    assert db.query(url, "SELECT version, success FROM schemashift.history") == [(1, False)]
+    assert db.query(url, "SELECT to_regclass('p')") == [(None,)]
+
+
 def test_edited_files_are_refused_by_name(folder, url, shift):
     first = folder.add("0001_a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
     folder.add("0002_b.sql", "CREATE TABLE b (id int);", "DROP TABLE b;")

@@ -9,8 +9,6 @@ without `schemashift hash` is caught, and the message names the first file that 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from pathlib import Path
 
 from .errors import SumMismatch
@@ -20,11 +18,15 @@ PREFIX = "h1:"
 
 
 def _encode(digest: bytes) -> str:
+    import base64
+
     return PREFIX + base64.b64encode(digest).decode()
 
 
 def compute(migrations: list[MigrationFile]) -> tuple[str, list[tuple[str, str]]]:
     """The folder hash and `(name, chained hash)` per file."""
+    import hashlib  # here, like every import the commands need only when they run: --help stays fast
+
     chain = hashlib.sha256()
     lines = []
     for migration in migrations:

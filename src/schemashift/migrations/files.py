@@ -9,8 +9,6 @@ runs is worse than a refusal.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -64,6 +62,8 @@ class MigrationFile:
     @cached_property
     def checksum(self) -> str:
         """The file's own hash, as recorded in the history table when it is applied."""
+        import hashlib  # here, not at start-up: --help stays fast
+
         return hashlib.sha256(self.content).hexdigest()
 
     def section(self, direction: str) -> Section:
@@ -72,6 +72,8 @@ class MigrationFile:
 
     def load_module(self) -> ModuleType:
         """Import a Python migration under a private name, so two folders never share modules."""
+        import importlib.util
+
         spec = importlib.util.spec_from_file_location(f"schemashift_migration_{self.version}", self.path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)

@@ -26,6 +26,8 @@ from .errors import MigrationsError
 
 APPLYING = frozenset({"up", "stamp", "baseline", "accept"})
 REVERTING = frozenset({"down", "unstamp"})
+# A duration measured by the server: from the start of the current transaction until now.
+TRANSACTION_DURATION = sql.SQL("round(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint")
 
 
 @dataclass(frozen=True)
@@ -138,17 +140,18 @@ class HistoryTable:
         return State.fold(self.rows(conn))
 
     def insert(self, version: int, name: str, checksum: str, action: str, *, success: bool,
-               steps_done: int = 0, duration_ms: int | None = None, error: str | None = None,
+               steps_done: int = 0, duration_ms: int | sql.Composable | None = None, error: str | None = None,
                returning: bool = False) -> sql.Composed:
-        """One history row as a statement with literal values: run online or printed by `--sql`."""
+        """One history row as a statement with literal values (or SQL, such as TRANSACTION_DURATION):
+        run online or printed by `--sql`."""
         values = [version, name, checksum, action, success, steps_done, duration_ms, error]
         return sql.SQL(
             "INSERT INTO {} (version, name, checksum, action, success, steps_done, duration_ms, error) "
             "VALUES ({}){}"
         ).format(
             self.ident,
-            sql.SQL(", ").join(sql.Literal(v) for v in values),
-            sql.SQL(" RETURNING id") if returning else sql.SQL(""),
+            sql.SQL(", ").join(v if isinstance(v, sql.Composable) else sql.Literal(v) for v in values),
+            sql.SQL(" RETURNING id, duration_ms") if returning else sql.SQL(""),
         )
 
     def update(self, row_id: int, **values: object) -> sql.Composed:

@@ -15,7 +15,7 @@ import psycopg
 
 from ..config import Settings
 from . import checksum
-from .database import connect, locked_session
+from .database import connect, flushed_once, locked_session
 from .errors import HistoryMismatch, MigrationsError, UnknownVersion
 from .execute import Executor
 from .files import MigrationFile, read_folder
@@ -119,10 +119,13 @@ def _run(project: Project, direction: str, allow_changed: bool, progress: Progre
         if chosen and before is not None:
             before(conn)
         executor = Executor(conn, project.table, allow_changed)
-        for migration in chosen:
-            with progress.running(f"{doing} {migration.name}"):
-                ms = executor.run(migration, direction, status.state)
-            progress.finished(f"{done} {migration.name}", ms)
+        with flushed_once(conn):
+            try:
+                for migration, ms in executor.run_all(chosen, direction, status.state,
+                                                      lambda what: progress.start(f"{doing} {what}")):
+                    progress.finished(f"{done} {migration.name}", ms)
+            finally:
+                progress.stop()
     if not chosen:
         progress.note(nothing)
     return len(chosen)
