@@ -183,8 +183,11 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
     def dump(conn: Any) -> None:
         from .backup import backup as run_backup
 
-        with progress.running(f"backing up to {backup}"):
+        progress.start(f"backing up to {backup}")
+        try:
             run_backup(conn, settings.url or "", backup, settings.pg_bin)  # type: ignore[arg-type]
+        finally:
+            progress.stop()
         progress.finished(f"backed up to {backup}")
 
     runner.up(project, to, allow_changed, progress, dump if backup else None)
