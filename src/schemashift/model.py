@@ -58,6 +58,8 @@ class SchemaObject(DbObject):
 
 @dataclass(frozen=True)
 class Namespace(DbObject):
+    """A schema (pg_namespace)."""
+
     kind: ClassVar[str] = "schema"
     name: str
 
@@ -68,6 +70,8 @@ class Namespace(DbObject):
 
 @dataclass(frozen=True)
 class Extension(DbObject):
+    """An installed extension; its member objects are left out of the model (pg_extension)."""
+
     kind: ClassVar[str] = "extension"
     name: str
     schema: str
@@ -81,6 +85,8 @@ class Extension(DbObject):
 
 @dataclass(frozen=True)
 class Collation(SchemaObject):
+    """A user-defined collation (pg_collation)."""
+
     kind: ClassVar[str] = "collation"
     provider: str
     locale: str | None
@@ -105,6 +111,8 @@ class IdentityOptions:
 
 @dataclass(frozen=True)
 class Column(DbObject):
+    """A table column, with its default, identity or generation expression (pg_attribute, pg_attrdef)."""
+
     kind: ClassVar[str] = "column"
     name: str
     type: str
@@ -126,6 +134,8 @@ class Column(DbObject):
 
 @dataclass(frozen=True)
 class Table(SchemaObject):
+    """A table, partitioned table or partition, with its columns in order (pg_class relkind r/p)."""
+
     kind: ClassVar[str] = "table"
     columns: tuple[Column, ...] = ()
     partitioned: bool = False
@@ -158,6 +168,8 @@ class Table(SchemaObject):
 
 @dataclass(frozen=True)
 class Constraint(DbObject):
+    """A table or domain constraint, compared by its printed definition (pg_constraint)."""
+
     kind: ClassVar[str] = "constraint"
     schema: str
     table: str
@@ -175,6 +187,8 @@ class Constraint(DbObject):
 
 @dataclass(frozen=True)
 class Index(SchemaObject):
+    """An index not owned by a constraint, compared by its printed definition (pg_index)."""
+
     kind: ClassVar[str] = "index"
     table: str
     definition: str  # pg_get_indexdef
@@ -188,6 +202,8 @@ class Index(SchemaObject):
 
 @dataclass(frozen=True)
 class Sequence(SchemaObject):
+    """A sequence, and the column that owns it if any (pg_sequence)."""
+
     kind: ClassVar[str] = "sequence"
     options: IdentityOptions
     owned_by: tuple[str, str, str] | None = None  # (schema, table, column)
@@ -196,12 +212,16 @@ class Sequence(SchemaObject):
 
 @dataclass(frozen=True)
 class EnumType(SchemaObject):
+    """An enum type with its labels in order (pg_enum)."""
+
     kind: ClassVar[str] = "type"
     labels: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Domain(SchemaObject):
+    """A domain over a base type; its CHECKs are Constraint objects (pg_type typtype d)."""
+
     kind: ClassVar[str] = "type"
     base_type: str
     default: str | None = None
@@ -212,12 +232,16 @@ class Domain(SchemaObject):
 
 @dataclass(frozen=True)
 class CompositeType(SchemaObject):
+    """A standalone composite type (pg_type typtype c)."""
+
     kind: ClassVar[str] = "type"
     attributes: tuple[tuple[str, str, str | None], ...] = ()  # (name, type, collation)
 
 
 @dataclass(frozen=True)
 class RangeType(SchemaObject):
+    """A range type and its multirange (pg_range)."""
+
     kind: ClassVar[str] = "type"
     subtype: str
     opclass: str | None = None
@@ -229,6 +253,8 @@ class RangeType(SchemaObject):
 
 @dataclass(frozen=True)
 class View(SchemaObject):
+    """A view or materialized view, compared by its printed query (pg_class relkind v/m)."""
+
     kind: ClassVar[str] = "view"
     definition: str
     materialized: bool = False
@@ -259,6 +285,8 @@ class Function(DbObject):
 
 @dataclass(frozen=True)
 class Trigger(DbObject):
+    """A table trigger, compared by its printed definition (pg_trigger)."""
+
     kind: ClassVar[str] = "trigger"
     schema: str
     table: str
@@ -273,6 +301,8 @@ class Trigger(DbObject):
 
 @dataclass(frozen=True)
 class EventTrigger(DbObject):
+    """A database-wide event trigger (pg_event_trigger)."""
+
     kind: ClassVar[str] = "event_trigger"
     name: str
     event: str
@@ -287,6 +317,8 @@ class EventTrigger(DbObject):
 
 @dataclass(frozen=True)
 class Policy(DbObject):
+    """A row-level security policy (pg_policy)."""
+
     kind: ClassVar[str] = "policy"
     schema: str
     table: str
@@ -304,6 +336,8 @@ class Policy(DbObject):
 
 @dataclass(frozen=True)
 class Rule(DbObject):
+    """A rewrite rule other than a view's own (pg_rewrite)."""
+
     kind: ClassVar[str] = "rule"
     schema: str
     table: str
@@ -318,6 +352,8 @@ class Rule(DbObject):
 
 @dataclass(frozen=True)
 class Statistics(SchemaObject):
+    """An extended statistics object (pg_statistic_ext)."""
+
     kind: ClassVar[str] = "statistics"
     definition: str
     target: int | None = None
@@ -325,6 +361,8 @@ class Statistics(SchemaObject):
 
 @dataclass(frozen=True)
 class Publication(DbObject):
+    """A logical replication publication (pg_publication)."""
+
     kind: ClassVar[str] = "publication"
     name: str
     definition: str  # normalised description: all tables / table list, operations, options

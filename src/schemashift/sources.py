@@ -24,9 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import LiteralString, cast
 
-import pglast
 import psycopg
-from pglast import parser as pg_parser
 from psycopg.conninfo import conninfo_to_dict
 
 from .errors import LoadError, SourceError
@@ -198,8 +196,10 @@ def _blank(text: str, matches: list[re.Match[str]]) -> str:
 
 def _string_spans(text: str) -> list[tuple[int, int]]:
     """Character spans (inclusive) of string constants, dollar-quoted bodies included."""
+    import pglast.parser  # pglast loads only for files that need it: most never do
+
     try:
-        tokens = pg_parser.scan(text)
+        tokens = pglast.parser.scan(text)
     except pglast.parser.ParseError:
         return []
     return [(t.start, t.end) for t in tokens if t.name == "SCONST"]
@@ -266,6 +266,8 @@ def _execute(conn: psycopg.Connection, text: str) -> None:
 
 def _split(text: str) -> list[slice]:
     """Statement slices of `text`, found by PostgreSQL's grammar; the scanner if the grammar refuses it."""
+    import pglast.parser
+
     try:
         return list(pglast.split(text, only_slices=True))
     except pglast.parser.ParseError:
