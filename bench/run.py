@@ -130,6 +130,17 @@ def help_startup(runs: int) -> dict[str, object]:
 def summary(results: dict[str, Any]) -> str:
     """The figures the targets are about, one line each."""
     lines = ["", "target                                   measured"]
+    if "gitlab-diff" in results:
+        g = results["gitlab-diff"]
+        lines.append(f"gitlab-diff: >= 4x faster than migra   schemashift {g['schemashift']['seconds']:.2f} s, migra "
+                     f"{g['migra']['seconds']:.2f} s: {g['ratio']:.2f}x")
+    if "inspect-floor" in results:
+        f = results["inspect-floor"]
+        lines.append(f"inspect-floor: <= 1.5x the psql floor   schemashift {f['schemashift_seconds']:.2f} s, psql "
+                     f"{f['psql_floor_seconds']:.2f} s: {f['ratio']:.2f}x")
+    if "queries" in results:
+        q = results["queries"]
+        lines.append(f"queries: the same for GitLab and Chinook   GitLab {q['gitlab']}, Chinook {q['chinook']}")
     for name in ("chinook-cli", "gitlab-cli"):
         if name in results:
             s = results[name]["seconds"]
