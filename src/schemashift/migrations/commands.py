@@ -106,7 +106,7 @@ def check(settings: Settings) -> None:
     migrations build the target); else exit 1 and print the SQL that closes each gap."""
     from .drift import check as run_check
 
-    result = run_check(settings, with_target=settings.target is not None)
+    result = run_check(settings)
     for name in result.pending:
         click.echo(f"-- pending: {name} (run `schemashift up`)")
     if result.drift:
@@ -127,9 +127,10 @@ def check(settings: Settings) -> None:
 def sync(settings: Settings, yes: bool, unsafe: bool) -> None:
     """Bring the database at --url to the target directly (for development databases): show the
     SQL, ask, apply, then compare again."""
-    from .drift import apply_sync, sync_plan
+    from .drift import Sync
 
-    plan = sync_plan(settings)
+    pair = Sync.of(settings)
+    plan = pair.plan()
     if not plan:
         click.echo("already in sync", err=True)
         return
@@ -138,7 +139,7 @@ def sync(settings: Settings, yes: bool, unsafe: bool) -> None:
         plan.check_safe()
     if not yes and not click.confirm(f"apply these {len(plan.statements)} statement(s)?", err=True):
         raise click.Abort
-    apply_sync(settings, plan)
+    pair.apply(plan)
     click.echo(f"applied {len(plan.statements)} statement(s); the database matches the target", err=True)
 
 
@@ -149,7 +150,7 @@ def test(settings: Settings) -> None:
     down does not restore the schema (and, with a target, if the end result is not the target)."""
     from .roundtrip import roundtrip
 
-    failure = roundtrip(settings, settings.target is not None, click.echo)
+    failure = roundtrip(settings, click.echo)
     if failure is not None:
         click.echo(f"FAIL  {failure.migration}: {failure.what}:")
         click.echo(failure.fix.text().rstrip("\n"))

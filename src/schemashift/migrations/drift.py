@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..config import Settings
 from ..errors import SchemashiftError
+from ..model import Schema
 from ..plan import Plan
 from .database import connect
 from .errors import ConnectError
@@ -30,8 +31,9 @@ class CheckResult:
         return not (self.drift or self.pending or self.unbuilt)
 
 
-def check(settings: Settings, with_target: bool) -> CheckResult:
-    """Compare the database at `settings.url` with the folder, and the folder with the target."""
+def check(settings: Settings) -> CheckResult:
+    """Compare the database at `settings.url` with the folder, and the folder with the target
+    when one is configured."""
     from .. import api
     from .runner import Project, compare
 
@@ -42,27 +44,37 @@ def check(settings: Settings, with_target: bool) -> CheckResult:
         pending = [m.name for m in compare(project, project.table.state(conn)).pending] if recorded else []
     expected = folder_schema(settings)
     drift = api.diff_schemas(source_schema(settings, settings.url or ""), expected)
-    unbuilt = api.diff_schemas(expected, source_schema(settings, target_of(settings))) if with_target else None
+    unbuilt = api.diff_schemas(expected, source_schema(settings, settings.target)) if settings.target else None
     return CheckResult(drift, pending, unbuilt)
 
 
-def sync_plan(settings: Settings) -> Plan:
-    """What turns the database at `settings.url` into the target."""
-    from .. import api
+@dataclass(frozen=True)
+class Sync:
+    """A database and the target it is synced to; the target is read once, the database as often
+    as it changes."""
 
-    if not settings.url:
-        raise ConnectError("no database URL: pass --url or set DATABASE_URL")
+    settings: Settings  # with the throwaway server matched to the database's version
+    target: Schema
 
-    settings = matching_server(settings)
-    return api.diff_schemas(source_schema(settings, settings.url), source_schema(settings, target_of(settings)))
+    @classmethod
+    def of(cls, settings: Settings) -> Sync:
+        if not settings.url:
+            raise ConnectError("no database URL: pass --url or set DATABASE_URL")
+        settings = matching_server(settings)
+        return cls(settings, source_schema(settings, target_of(settings)))
 
+    def plan(self) -> Plan:
+        """What turns the database, as it is now, into the target."""
+        from .. import api
 
-def apply_sync(settings: Settings, plan: Plan) -> None:
-    """Apply the plan, then compare again: what is left is reported, not assumed away."""
-    from .. import api
+        return api.diff_schemas(source_schema(self.settings, self.settings.url or ""), self.target)
 
-    api.apply(plan, settings.url or "")
-    left = sync_plan(settings)
-    if left:
-        raise SchemashiftError(f"applied, but {len(left.statements)} difference(s) remain: "
-                               f"{left.statements[0].sql.splitlines()[0]}")
+    def apply(self, plan: Plan) -> None:
+        """Apply the plan, then compare again: what is left is reported, not assumed away."""
+        from .. import api
+
+        api.apply(plan, self.settings.url or "")
+        left = self.plan()
+        if left:
+            raise SchemashiftError(f"applied, but {len(left.statements)} difference(s) remain: "
+                                   f"{left.statements[0].sql.splitlines()[0]}")

@@ -17,7 +17,7 @@ from ..model import Schema
 from ..plan import Plan
 from ..servers import get_server
 from .progress import Progress
-from .schemas import source_schema, target_of
+from .schemas import source_schema
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,9 @@ class Failure:
     fix: Plan  # the SQL that would make the comparison equal
 
 
-def roundtrip(settings: Settings, with_target: bool, report: Callable[[str], None]) -> Failure | None:
-    """Run the round trip of every migration; `report` gets one line per migration that passes."""
+def roundtrip(settings: Settings, report: Callable[[str], None]) -> Failure | None:
+    """Run the round trip of every migration, then compare with the target if one is configured;
+    `report` gets one line per migration that passes."""
     from .. import api
     from . import runner
 
@@ -56,8 +57,8 @@ def roundtrip(settings: Settings, with_target: bool, report: Callable[[str], Non
                                api.diff_schemas(again, after))
             report(f"ok  {migration.name}")
             before = after
-        if with_target:
-            gap = api.diff_schemas(before, source_schema(scratch, target_of(settings)))
+        if settings.target:
+            gap = api.diff_schemas(before, source_schema(scratch, settings.target))
             if gap:
                 return Failure("(all migrations)", "the folder does not build the target; it lacks", gap)
     return None
