@@ -1,5 +1,5 @@
-"""`python -m schemashift`: the same CLI as the `schemashift` console script."""
+"""`python -m schemashift`: the same command as the `schemashift` console script."""
 
-from .cli import main
+from .launch import main
 
 main()

@@ -1,0 +1,343 @@
+"""The warm process: a resident schemashift with everything imported, running calls in forked children.
+
+Python's start-up and imports (psycopg alone takes 0.15-0.3 s) cost more than a whole diff of two
+small schemas on a kept server. So, as with the kept server, the first call pays and the next ones
+do not: after a call that ran in its own process, a detached warm process is started. It imports
+the CLI and its dependencies once, then waits on a Unix socket in the user's cache folder.
+
+A call (`launch.main`) connects, sends its arguments, working directory, environment, `sys.path`,
+umask and the encodings of its standard streams, and passes the streams themselves as file
+descriptors (SCM_RIGHTS). The warm process forks; the child takes all of that on, runs the CLI
+exactly as the caller would have, and sends back the exit code. The caller forwards the signals it
+gets (Ctrl-C) to the child and exits with the child's code. Nothing runs in the warm process itself:
+each call starts from the same freshly imported state.
+
+Safety:
+- the socket's folder is private (0700) and a caller with another uid is refused (SO_PEERCRED);
+- the socket's name is a hash of the interpreter, `sys.path` and every file of this package (path,
+  size, mtime), so an upgraded or edited schemashift never runs in a warm process of the old code;
+- a warm process exits after $SCHEMASHIFT_SERVER_IDLE minutes without a call (default 10; 0 turns
+  warm processes off, like kept servers), and `schemashift server stop` ends it at once;
+- only on Linux (fork without exec is not safe everywhere); elsewhere, and whenever anything about
+  the warm process fails before the call is handed over, the call runs in its own process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+
+from . import keeper
+
+_CODE = struct.Struct("!i")
+_MAX_FDS = 3
+# Modules a call may need, imported once by the warm process.
+PRELOAD = (
+    "schemashift.cli", "schemashift.api", "schemashift.sources", "schemashift.servers",
+    "schemashift.migrations.commands", "schemashift.migrations.runner", "schemashift.migrations.splitter",
+    "schemashift.migrations.progress", "schemashift.dialects.postgres.dialect", "schemashift.schema_json",
+    "pglast", "rich.console", "traceback", "importlib.metadata",
+)
+
+
+def enabled() -> bool:
+    """Warm processes are used on Linux unless $SCHEMASHIFT_SERVER_IDLE is 0 (or unreadable: the
+    call then runs in its own process, which reports the bad setting)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return keeper.idle_minutes() > 0
+    except Exception:  # noqa: BLE001 - the in-process call reports it
+        return False
+
+
+PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _package_state(package: str = PACKAGE) -> str:
+    """What the warm process's code depends on: a change to any of it means another warm process.
+    (`sys.path[0]` is left out: under `python -m` it is the working directory, which the child
+    takes on anyway.)"""
+    digest = hashlib.sha1("\0".join([sys.executable, sys.version, *sys.path[1:]]).encode())
+    stack = [package]
+    while stack:
+        folder = stack.pop()
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    stack.append(entry.path)
+            else:
+                st = entry.stat()
+                digest.update(f"\0{entry.path}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def folder() -> str:
+    return os.path.join(keeper.cache_dir(), "warm")
+
+
+def _installation() -> str:
+    """This interpreter and copy of schemashift: warm processes of another one are left alone."""
+    return hashlib.sha1(f"{sys.executable}\0{PACKAGE}".encode()).hexdigest()[:8]
+
+
+def socket_path() -> str | None:
+    """Where this code's warm process listens; None when the path is too long for a Unix socket."""
+    path = os.path.join(folder(), f"{_installation()}-{_package_state()}.sock")
+    return path if len(path.encode()) < 100 else None
+
+
+# --- the caller's side -------------------------------------------------------------------------------
+
+
+def call(path: str) -> int | None:
+    """Run this process's CLI call in the warm process at `path`; its exit code, or None when
+    there is no warm process to take it (nothing was run then)."""
+    if None in (sys.stdin, sys.stdout, sys.stderr):
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        request = json.dumps({
+            "argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ), "path": sys.path,
+            "umask": _umask(), "streams": [[s.encoding, s.errors] for s in (sys.stdin, sys.stdout, sys.stderr)],
+        }).encode()
+        socket.send_fds(sock, [struct.pack("!I", len(request)) + request], [0, 1, 2])
+        child = _read_int(sock)
+    except OSError:
+        sock.close()
+        return None
+    if child is None:
+        sock.close()
+        return None
+    with sock:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(sig, lambda number, _frame: _forward(child, number))
+        code = _read_int(sock)
+    if code is None:
+        sys.stderr.write("schemashift: the warm process ended the call without an exit code\n")
+        return 1
+    return code
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _forward(pid: int, number: int) -> None:
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
+
+
+def _read_int(sock: socket.socket) -> int | None:
+    data = b""
+    while len(data) < _CODE.size:
+        chunk = sock.recv(_CODE.size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return int(_CODE.unpack(data)[0])
+
+
+def start_detached() -> None:
+    """Start a warm process for this code in the background, unless one is running or starting."""
+    import fcntl
+    import subprocess
+
+    path = socket_path()
+    if path is None:
+        return
+    os.makedirs(folder(), mode=0o700, exist_ok=True)
+    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by a warm process for its whole life
+    except BlockingIOError:
+        return
+    finally:
+        os.close(fd)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from schemashift.warm import serve; serve(sys.argv[1], float(sys.argv[2]))",
+         path, str(keeper.idle_minutes() * 60)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+    )
+    proc.returncode = 0  # never waited for: it outlives us (keeps Popen.__del__ quiet)
+
+
+# --- the warm process --------------------------------------------------------------------------------
+
+
+def serve(path: str, idle_seconds: float) -> None:
+    """Import everything, then fork a child per call until `idle_seconds` pass without one."""
+    import fcntl
+    import gc
+    import importlib
+    import select
+
+    lock = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # another warm process serves this code
+    with open(path + ".pid", "w") as pid_file:  # before the imports: `server stop` may come meanwhile
+        pid_file.write(str(os.getpid()))
+    _end_others(path)
+    for name in PRELOAD:
+        importlib.import_module(name)
+    gc.collect()
+    gc.freeze()  # children then leave the imported objects' pages shared
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        os.unlink(path)  # a crashed predecessor's; the lock says none is serving
+    except FileNotFoundError:
+        pass
+    listener.bind(path)
+    os.chmod(path, 0o600)
+    listener.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are never waited for: no zombies
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while select.select([listener], [], [], idle_seconds)[0]:
+            conn, _ = listener.accept()
+            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            if struct.unpack("3i", creds)[1] != os.getuid() or os.fork() != 0:
+                conn.close()
+                continue
+            listener.close()
+            _child(conn)
+    finally:
+        for leftover in (path, path + ".pid"):
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
+
+
+def _end_others(path: str) -> None:
+    """Warm processes of this installation's older code are of no further use: end them."""
+    here, name = os.path.split(path)
+    for other in os.listdir(here):
+        if other.endswith(".pid") and other.startswith(name.split("-")[0] + "-") and other != name + ".pid":
+            stop(os.path.join(here, other))
+
+
+def stop(pid_path: str) -> bool:
+    """End the warm process whose pid file is `pid_path`; whether one was running."""
+    try:
+        pid = int(open(pid_path).read())
+        if b"schemashift.warm" not in open(f"/proc/{pid}/cmdline", "rb").read():
+            raise ProcessLookupError
+        os.kill(pid, signal.SIGTERM)
+        return True
+    except (OSError, ValueError):
+        try:
+            os.unlink(pid_path)
+        except FileNotFoundError:
+            pass
+        return False
+
+
+def running() -> list[tuple[str, int]]:
+    """(socket, pid) of every warm process in this user's cache."""
+    found = []
+    try:
+        names = os.listdir(folder())
+    except FileNotFoundError:
+        return []
+    for name in names:
+        if name.endswith(".pid"):
+            try:
+                pid = int(open(os.path.join(folder(), name)).read())
+                if b"schemashift.warm" in open(f"/proc/{pid}/cmdline", "rb").read():
+                    found.append((os.path.join(folder(), name[:-4]), pid))
+            except (OSError, ValueError):
+                pass
+    return sorted(found)
+
+
+def _child(conn: socket.socket) -> None:
+    """Become the caller's process, run its CLI call, send back the exit code. Never returns."""
+    code, started = 1, False
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # subprocesses must be waitable again
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        request = _receive(conn)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.umask(request["umask"])
+        sys.argv = request["argv"]
+        sys.path[:] = request["path"]
+        _reopen_streams(request["streams"])
+        conn.sendall(_CODE.pack(os.getpid()))
+        started = True
+        code = _run_cli()
+    except BaseException:  # noqa: BLE001 - reported to the caller, never raised in a forked child
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            if started:  # else the caller runs the call itself
+                sys.stdout.flush()
+                sys.stderr.flush()
+                conn.sendall(_CODE.pack(code))
+        finally:
+            os._exit(0)
+
+
+def _receive(conn: socket.socket) -> dict:  # type: ignore[type-arg]
+    data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, _MAX_FDS)
+    if len(fds) != 3 or len(data) < 4:
+        raise OSError("a call without its standard streams")
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    (size,) = struct.unpack("!I", data[:4])
+    data = data[4:]
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise OSError("the call's request was cut short")
+        data += chunk
+    return json.loads(data)  # type: ignore[no-any-return]
+
+
+def _reopen_streams(streams: list[list[str]]) -> None:
+    """Text streams over the caller's descriptors, with the caller's encodings; stdout is line
+    buffered on a terminal and stderr always, as Python makes them."""
+    (in_enc, in_err), (out_enc, out_err), (err_enc, err_err) = streams
+    sys.stdin = open(0, encoding=in_enc, errors=in_err, closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", encoding=out_enc, errors=out_err, closefd=False,  # noqa: SIM115
+                      buffering=1 if os.isatty(1) else -1)
+    sys.stderr = open(2, "w", encoding=err_enc, errors=err_err, closefd=False, buffering=1)  # noqa: SIM115
+
+
+def _run_cli() -> int:
+    """The CLI's exit code, as the interpreter would have made it from what `main` raised."""
+    import atexit
+
+    try:
+        from .cli import main
+
+        main()
+        return 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        atexit._run_exitfuncs()

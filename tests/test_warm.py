@@ -1,0 +1,173 @@
+"""The warm process (schemashift.warm): a call handed to it behaves exactly like one run in its own
+process (output, exit code, working directory, environment, stdin, Ctrl-C), it is started by the
+first call and ended by `server stop` or its idle timeout, and never serves edited code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from schemashift import keeper, warm
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="warm processes are Linux-only")
+
+
+class Home:
+    """A private cache folder and working folder; the CLI run as real processes in them."""
+
+    def __init__(self, idle_minutes: str) -> None:
+        self.cache = Path(tempfile.mkdtemp(prefix="ss-warm-"))
+        self.cwd = self.cache / "work"
+        self.cwd.mkdir()
+        self.env = {**os.environ, "XDG_CACHE_HOME": str(self.cache), keeper.IDLE_ENV: idle_minutes}
+
+    def popen(self, *args: str, **kw: object) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "schemashift", *args], env=self.env, cwd=self.cwd,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)  # type: ignore[call-overload]
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+        proc = subprocess.run([sys.executable, "-m", "schemashift", *args], env={**self.env, **(env or {})},
+                              cwd=self.cwd, capture_output=True, text=True, timeout=120)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def warm_pids(self) -> list[int]:
+        return [pid for _path, pid in self._running()]
+
+    def _running(self) -> list[tuple[str, int]]:
+        saved = os.environ.get("XDG_CACHE_HOME")
+        os.environ["XDG_CACHE_HOME"] = str(self.cache)
+        try:
+            return warm.running()
+        finally:
+            if saved is None:
+                del os.environ["XDG_CACHE_HOME"]
+            else:
+                os.environ["XDG_CACHE_HOME"] = saved
+
+    def wait_ready(self) -> int:
+        """The warm process's pid once it listens."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            listening = [pid for path, pid in self._running() if os.path.exists(path)]
+            if listening:
+                return listening[0]
+            time.sleep(0.05)
+        raise AssertionError("no warm process started")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        if proc.name.isdigit() and f"\nPPid:\t{pid}\n" in status:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.fixture
+def home() -> Iterator[Home]:
+    made = Home("5")
+    yield made
+    subprocess.run([sys.executable, "-m", "schemashift", "server", "stop"], env=made.env, capture_output=True)
+    shutil.rmtree(made.cache, ignore_errors=True)
+
+
+def write_sources(folder: Path) -> None:
+    (folder / "a.sql").write_text('CREATE TABLE "Ünï ""t""" (id int PRIMARY KEY, gone text);\n')
+    (folder / "b.sql").write_text('CREATE TABLE "Ünï ""t""" (id int PRIMARY KEY);\nCREATE INDEX ON "Ünï ""t""" (id);\n')
+
+
+def test_a_warm_call_is_the_same_call(home, pg18):
+    """Same output, exit code and error line as in-process, with relative paths from the caller's
+    folder and the caller's environment; the call runs in a child of the warm process."""
+    write_sources(home.cwd)
+    dev = ("--dev-url", pg18.server.admin_url)
+    calls = [("diff", *dev, "a.sql", "b.sql"), ("diff", *dev, "--unsafe", "a.sql", "b.sql"),
+             ("diff", "empty", "empty"), ("diff", *dev, "a.sql", "missing.sql")]
+    in_process = [home.run(*call, env={keeper.IDLE_ENV: "0"}) for call in calls]
+    assert [code for code, _, _ in in_process] == [3, 2, 0, 1]
+    assert home.warm_pids() == []  # nothing started with the setting at 0
+
+    home.run("--version")
+    server = home.wait_ready()
+    assert [home.run(*call) for call in calls] == in_process
+
+    # The environment is the caller's: a bad dev URL there is reported by the warm call.
+    code, _, err = home.run("diff", "a.sql", "b.sql", env={"SCHEMASHIFT_DEV_URL": "postgresql://nobody@/x?host=/nowhere"})
+    assert code == 1 and err.count("\n") == 1 and "/nowhere" in err
+    assert home.warm_pids() == [server]
+
+
+def test_stdin_prompt_and_ctrl_c_reach_the_warm_child(home, pg18):
+    """`sync` asks on the caller's terminal streams; Ctrl-C at the prompt aborts it as it would in
+    its own process, and nothing is applied."""
+    write_sources(home.cwd)
+    url = pg18.url(pg18.create())
+    subprocess.run([sys.executable, "-m", "schemashift", "sync", "--url", url, "--target", "a.sql", "--yes",
+                    "--dev-url", pg18.server.admin_url], env={**home.env, keeper.IDLE_ENV: "0"}, cwd=home.cwd,
+                   check=True, capture_output=True)
+    home.run("--version")
+    server = home.wait_ready()
+
+    sync = ("sync", "--url", url, "--target", "b.sql", "--unsafe", "--dev-url", pg18.server.admin_url)
+    answered = home.popen(*sync, stdin=subprocess.PIPE)
+    out, err = answered.communicate("n\n", timeout=120)
+    assert answered.returncode == 1 and err.rstrip().endswith("schemashift: aborted"), err
+    assert "DROP COLUMN" in out
+
+    interrupted = home.popen(*sync, stdin=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not children_of(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (child,) = children_of(server)  # the call runs in the warm process's child, waiting at the prompt
+    time.sleep(0.5)
+    interrupted.send_signal(signal.SIGINT)
+    out, err = interrupted.communicate(timeout=60)
+    assert interrupted.returncode == 1 and err.rstrip().endswith("schemashift: aborted"), err
+    assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
+
+    code, out, _ = home.run("diff", "--dev-url", pg18.server.admin_url, url, "a.sql")
+    assert code == 0, out  # neither sync applied anything
+
+
+def test_server_stop_and_idle_end_it(home):
+    home.run("--version")
+    first = home.wait_ready()
+    code, out, _ = home.run("server", "status")
+    assert f"(pid {first})" in out
+    code, out, _ = home.run("server", "stop")
+    assert code == 0 and "stopped warm process" in out
+    assert home.warm_pids() == []
+
+    home.env[keeper.IDLE_ENV] = "0.02"  # 1.2 s
+    home.run("--version")
+    home.wait_ready()
+    deadline = time.monotonic() + 30
+    while home.warm_pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert home.warm_pids() == []
+    assert not list((home.cache / "schemashift" / "warm").glob("*.sock"))
+
+
+def test_edited_code_gets_another_warm_process(tmp_path):
+    """The socket's name covers every file of the package, so a changed file is never served by
+    a warm process of the old code."""
+    package = tmp_path / "schemashift"
+    shutil.copytree(warm.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = warm._package_state(str(package))
+    assert warm._package_state(str(package)) == before
+    target = package / "differ.py"
+    target.write_text(target.read_text() + "\n")
+    assert warm._package_state(str(package)) != before
