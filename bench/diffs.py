@@ -4,7 +4,9 @@
   every call cost before servers were kept);
 - cold, empty cache: the first call ever: initdb into the cache, start, diff;
 - cold, stopped: the kept server was stopped (idle timeout or `server stop`): start, diff;
-- warm: the kept server is up: connect, diff.
+- warm: the kept server and the warm process (schemashift already imported, see schemashift.warm)
+  are up: connect, diff. The call before it started them; the bench waits until the warm process
+  listens, as it would be after a user's pause between two calls.
 
 Each case runs the console script as a new process with a cache folder of its own.
 """
@@ -48,15 +50,24 @@ def diff_timings(schemashift: Path, a: Path, b: Path, runs: int, env: dict[str, 
         subprocess.run([str(schemashift), "server", "stop"], env={**env, "XDG_CACHE_HOME": str(cache)},
                        capture_output=True, check=True)
 
+    def wait_warm(cache: Path) -> None:
+        deadline = time.monotonic() + 30
+        while not list((cache / "schemashift" / "warm").glob("*.sock")):
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: no warm process started")
+            time.sleep(0.05)
+
     try:
         for _ in range(runs):
             cache = _cache()
             caches.append(cache)
             call(cache, "throwaway", idle="0")
             call(cache, "cold_empty_cache")
+            wait_warm(cache)
             call(cache, "warm")
             stop(cache)
             call(cache, "cold_stopped")
+            wait_warm(cache)
             call(cache, "warm")
             stop(cache)
     finally:

@@ -32,35 +32,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .kept_settings import IDLE_ENV, cache_dir, idle_minutes  # noqa: F401 - the settings, read here too
+
 LOCK = "lock"
 WATCHDOG_PID = "watchdog.pid"
-DEFAULT_IDLE_MINUTES = 10.0
-IDLE_ENV = "SCHEMASHIFT_SERVER_IDLE"
 ROOT_FALLBACK = Path("/var/cache/schemashift")
-
-
-def idle_minutes() -> float:
-    """Minutes a kept server may stay unused ($SCHEMASHIFT_SERVER_IDLE); 0 means no kept server."""
-    text = os.environ.get(IDLE_ENV, "")
-    try:
-        value = float(text) if text else DEFAULT_IDLE_MINUTES
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        from .errors import ServerError
-
-        raise ServerError(f"{IDLE_ENV} must be a number of minutes (0 for no kept server), not {text!r}")
-    return value
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "schemashift"
 
 
 def servers_dir() -> Path:
     """Where kept servers live: the cache, unless the unprivileged user root runs them as cannot enter it."""
-    cache = cache_dir()
+    cache = Path(cache_dir())
     if os.geteuid() != 0 or _others_can_enter(cache.parent):
         return cache
     digest = hashlib.sha1(str(cache.resolve()).encode()).hexdigest()[:12]

@@ -5,14 +5,26 @@ from __future__ import annotations
 
 import sys
 
+from . import kept_settings
+
+
+def _warm_processes_wanted() -> bool:
+    """On Linux, unless $SCHEMASHIFT_SERVER_IDLE is 0 (or unreadable: the call then runs here and
+    reports it). `server status|stop` look at warm processes: they neither run in one nor start one."""
+    try:
+        idle = kept_settings.idle_minutes()
+    except Exception:  # noqa: BLE001 - reported by the call itself
+        return False
+    return idle > 0 and sys.platform.startswith("linux") and sys.argv[1:2] != ["server"]
+
 
 def main() -> None:
-    from . import warm
+    path = None
+    if _warm_processes_wanted():
+        from . import warm
 
-    # `server status|stop` look at warm processes: they neither run in one nor start one.
-    path = warm.socket_path() if warm.enabled() and sys.argv[1:2] != ["server"] else None
-    if path is not None:
-        code = warm.call(path)
+        path = warm.socket_path()
+        code = None if path is None else warm.call(path)
         if code is not None:
             sys.exit(code)
     try:

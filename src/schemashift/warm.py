@@ -32,7 +32,7 @@ import socket
 import struct
 import sys
 
-from . import keeper
+from . import kept_settings
 
 _CODE = struct.Struct("!i")
 _MAX_FDS = 3
@@ -43,17 +43,6 @@ PRELOAD = (
     "schemashift.migrations.progress", "schemashift.dialects.postgres.dialect", "schemashift.schema_json",
     "pglast", "rich.console", "traceback", "importlib.metadata",
 )
-
-
-def enabled() -> bool:
-    """Warm processes are used on Linux unless $SCHEMASHIFT_SERVER_IDLE is 0 (or unreadable: the
-    call then runs in its own process, which reports the bad setting)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        return keeper.idle_minutes() > 0
-    except Exception:  # noqa: BLE001 - the in-process call reports it
-        return False
 
 
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -78,7 +67,7 @@ def _package_state(package: str = PACKAGE) -> str:
 
 
 def folder() -> str:
-    return os.path.join(keeper.cache_dir(), "warm")
+    return os.path.join(kept_settings.cache_dir(), "warm")
 
 
 def _installation() -> str:
@@ -166,7 +155,7 @@ def start_detached() -> None:
         os.close(fd)
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from schemashift.warm import serve; serve(sys.argv[1], float(sys.argv[2]))",
-         path, str(keeper.idle_minutes() * 60)],
+         path, str(kept_settings.idle_minutes() * 60)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
     )
