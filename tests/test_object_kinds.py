@@ -4,9 +4,12 @@ Every pair goes through the oracle (empty re-diff and the independent catalog co
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 import corpus
+from schemashift import inspect
+from schemashift.model import Index
 
 TABLE = "CREATE TABLE t (a int, b int, c text);\n"
 
@@ -60,12 +63,41 @@ PAIRS = {
         "CREATE FUNCTION g(x text) RETURNS text LANGUAGE sql SET search_path = public AS $$ SELECT x $$;"
         "CREATE PROCEDURE pr(x int, y int) LANGUAGE sql SECURITY DEFINER AS $$ SELECT x + y $$;",
     ),
+    "partition indexes (derived from the parent's definition)": (
+        PARTITIONED := 'CREATE SCHEMA "Part ""s""";'
+        'CREATE TABLE p (a int, "B c" text, d int) PARTITION BY RANGE (a);'
+        'CREATE TABLE "Part ""s"""."P 1" PARTITION OF p FOR VALUES FROM (0) TO (10) PARTITION BY LIST (d);'
+        'CREATE TABLE "Part ""s"""."P 1 x" PARTITION OF "Part ""s"""."P 1" FOR VALUES IN (1);'
+        "CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (10) TO (20);",
+        PARTITIONED + 'CREATE INDEX "Ix ""1""" ON p (a DESC NULLS LAST, "B c" text_pattern_ops) INCLUDE (d);'
+        'CREATE UNIQUE INDEX ix2 ON p (a, lower("B c") COLLATE "C", d) WHERE d > 0;'
+        "CREATE INDEX ix3 ON p USING brin (d) WITH (pages_per_range = 16);"
+        "ALTER INDEX p2_d_idx SET (pages_per_range = 8);",
+    ),
     "default privileges and grants": (
         TABLE,
         TABLE + "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;"
         "GRANT SELECT (a), UPDATE (b) ON t TO PUBLIC; REVOKE ALL ON TABLE t FROM PUBLIC; GRANT INSERT ON t TO PUBLIC;",
     ),
 }
+
+
+def test_partition_index_definitions_are_the_servers(any_pg) -> None:
+    """Definitions rebuilt from the parent's (queries.INDEXES) read exactly as pg_get_indexdef
+    prints them, down two partition levels, with quoted names and storage options that differ."""
+    name = any_pg.load(PAIRS["partition indexes (derived from the parent's definition)"][1])
+    try:
+        indexes = [o for o in inspect(any_pg.url(name)).objects.values() if isinstance(o, Index)]
+        with psycopg.connect(any_pg.url(name)) as conn:
+            conn.execute("SET search_path = ''")
+            printed = {(schema, index): definition for schema, index, definition in conn.execute(
+                "SELECT n.nspname, c.relname, pg_get_indexdef(c.oid) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('i', 'I') AND n.nspname <> 'pg_catalog'"
+                " AND n.nspname <> 'pg_toast'")}
+    finally:
+        any_pg.drop(name)
+    assert len(indexes) == 12
+    assert {(i.schema, i.name): i.definition for i in indexes} == printed
 
 
 @pytest.mark.parametrize("name", sorted(PAIRS))

@@ -159,12 +159,19 @@ def _fold_implied(statements: list[Statement],
     for i, st in enumerate(statements):
         for k in st.drops:
             statement_dropping.setdefault(k, i)
-    owner_of: list[int | None] = []
-    for owners, _, child in implied:
-        owner_of.append(next((statement_dropping[o] for o in owners if o in statement_dropping), None))
-        for k in child.drops:
-            if owner_of[-1] is not None:
-                statement_dropping.setdefault(k, owner_of[-1])
+    # Owners may themselves be implied (a sub-partition's index goes with its partition's, which
+    # goes with the table's): resolve until nothing more is found, whatever the list's order.
+    owner_of: list[int | None] = [None] * len(implied)
+    found = True
+    while found:
+        found = False
+        for i, (owners, _, child) in enumerate(implied):
+            owner = None if owner_of[i] is not None else next(
+                (statement_dropping[o] for o in owners if o in statement_dropping), None)
+            if owner is not None:
+                owner_of[i], found = owner, True
+                for k in child.drops:
+                    statement_dropping.setdefault(k, owner)
     for (_, alone, child), owner in zip(implied, owner_of):
         elsewhere = alone and any(statement_dropping.get(k, owner) != owner for k in child.releases
                                   if k[0] not in ("schema", "extension"))  # containers go last anyway

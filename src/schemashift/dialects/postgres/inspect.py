@@ -333,9 +333,12 @@ def _constraints(r: _Reader, rows: list[Row]) -> None:
 
 
 def _indexes(r: _Reader, rows: list[Row]) -> None:
+    by_oid = {row["oid"]: row for row in rows}
     for row in rows:  # first every index's key, so that a partition's index can name its parent's
         backs = row["constraint_oid"] and r.keys.get(("pg_constraint", row["constraint_oid"], 0))
         r.remember("pg_class", row["oid"], backs or ("index", row["schema"], row["name"]))
+        if row["derived"]:
+            row["definition"] = _derived_definition(row, by_oid)
     for row in rows:
         if row["constraint_oid"]:
             continue  # the constraint is the object
@@ -347,6 +350,17 @@ def _indexes(r: _Reader, rows: list[Row]) -> None:
                     clustered=row["indisclustered"], on_view=row["relkind"] == "m", parent=parent,
                     parent_key=parent_key, comment=row["comment"])
         _add(r, obj, "pg_class", row["oid"])
+
+
+def _derived_definition(row: Row, by_oid: dict[int, Row]) -> str:
+    """A partition's index definition from its parent's (see queries.INDEXES): the same after
+    `USING`, the partition's own name and table before."""
+    parent = by_oid[row["parent"][2]]
+    if parent["definition"] is None:
+        parent["definition"] = _derived_definition(parent, by_oid)
+    if not parent["definition"].startswith(parent["prefix"] + "USING "):
+        raise AssertionError(f"unexpected index definition {parent['definition']!r}")
+    return row["prefix"] + parent["definition"][len(parent["prefix"]):]
 
 
 def _functions(r: _Reader, rows: list[Row]) -> None:
