@@ -13,12 +13,14 @@ Each case runs the console script as a new process with a cache folder of its ow
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 CASES = ("throwaway", "cold_empty_cache", "cold_stopped", "warm")
@@ -50,13 +52,6 @@ def diff_timings(schemashift: Path, a: Path, b: Path, runs: int, env: dict[str, 
         subprocess.run([str(schemashift), "server", "stop"], env={**env, "XDG_CACHE_HOME": str(cache)},
                        capture_output=True, check=True)
 
-    def wait_warm(cache: Path) -> None:
-        deadline = time.monotonic() + 30
-        while not list((cache / "schemashift" / "warm").glob("*.sock")):
-            if time.monotonic() > deadline:
-                raise SystemExit("bench: no warm process started")
-            time.sleep(0.05)
-
     try:
         for _ in range(runs):
             cache = _cache()
@@ -76,6 +71,28 @@ def diff_timings(schemashift: Path, a: Path, b: Path, runs: int, env: dict[str, 
             shutil.rmtree(cache, ignore_errors=True)
     return {"runs": runs, "seconds": {case: statistics.median(w) for case, w in walls.items()},
             "all_seconds": walls}
+
+
+def wait_warm(cache: Path) -> None:
+    """Until the warm process started by the last call in `cache` listens."""
+    deadline = time.monotonic() + 30
+    while not list((cache / "schemashift" / "warm").glob("*.sock")):
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: no warm process started")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def user_envs(schemashift: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """A user's environment, warm processes on, with a cache folder of its own; and the same with
+    warm processes (and kept servers) off. Whatever it started is stopped afterwards."""
+    cache = _cache()
+    env = {**child_env(), "XDG_CACHE_HOME": str(cache)}
+    try:
+        yield env, {**env, "SCHEMASHIFT_SERVER_IDLE": "0"}
+    finally:
+        subprocess.run([str(schemashift), "server", "stop"], env=env, capture_output=True, check=False)
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def child_env() -> dict[str, str]:

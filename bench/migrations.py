@@ -1,10 +1,14 @@
-"""1,000 small generated migrations, applied three ways on one durable server: `schemashift up`,
-the same SQL through `psql -f` (autocommit per statement) and `alembic upgrade head` on an
-equivalent 1,000-revision project (one transaction for the whole run, Alembic's default). The same
-file through `psql -1 -f` (one transaction) is the floor: the server's own work.
+"""1,000 small generated migrations, applied on one durable server: `schemashift up` (as a user
+runs it, in the warm process, and in a process of its own), the same SQL through `psql -f`
+(autocommit per statement) and `alembic upgrade head` on an equivalent 1,000-revision project (one
+transaction for the whole run, Alembic's default). The same file through `psql -1 -f` (one
+transaction) is the floor: the server's own work.
 
-The server is Debian's PostgreSQL 15 started here as a durable cluster (fsync, synchronous commit
-and full-page writes on: PostgreSQL's defaults), so each tool pays for the flushes it asks for.
+The server is started here as a durable cluster (fsync, synchronous commit and full-page writes on:
+PostgreSQL's defaults), so each tool pays for the flushes it asks for; `run.py` runs this once on
+the embedded PostgreSQL 18 and once on Debian's PostgreSQL 15. Up to 16, PostgreSQL flushes every
+index it builds to disk at once (nbtree's build ends with an fsync; 17 hands it to the checkpointer),
+so on 15 the floor is mostly those 1,500 flushes, paid alike by every tool.
 Every run gets a fresh database.
 """
 
@@ -88,21 +92,24 @@ def write_alembic(project: Path, count: int) -> None:
         (project / "versions" / f"r{k:04d}.py").write_text(body)
 
 
-def run(pg15: Path, bin_dir: Path, count: int, runs: int, env: dict[str, str]) -> dict[str, object]:
+def run(pg_bin: Path, bin_dir: Path, count: int, runs: int, env: dict[str, str],
+        own_env: dict[str, str]) -> dict[str, object]:
+    """`env` is a user's (warm process on), `own_env` the same with warm processes off."""
     from schemashift.servers import LocalServer
 
-    server = LocalServer(pg15, DURABLE)
+    psql = Path("/usr/lib/postgresql/15/bin/psql")  # the embedded server ships no psql
+    server = LocalServer(pg_bin, DURABLE)
     work = Path(tempfile.mkdtemp(prefix="ss-bench-migrations-"))
     write_schemashift(work / "migrations", count)
     write_psql(work / "all.sql", count)
     write_alembic(work / "alembic", count)
+    schemashift = [str(bin_dir / "schemashift"), "up", "--migrations", str(work / "migrations"), "--url"]
     commands = {
-        "schemashift": lambda url: [str(bin_dir / "python"), "-m", "schemashift", "up", "--url", url,
-                                    "--migrations", str(work / "migrations")],
-        "psql": lambda url: [str(pg15 / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f",
-                             str(work / "all.sql")],
+        "schemashift": lambda url: [*schemashift, url],
+        "schemashift_own_process": lambda url: [*schemashift, url],
+        "psql": lambda url: [str(psql), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(work / "all.sql")],
         # The floor: the same statements in one transaction, one flush, no per-file work.
-        "psql_one_transaction": lambda url: [str(pg15 / "psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d",
+        "psql_one_transaction": lambda url: [str(psql), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d",
                                              url, "-f", str(work / "all.sql")],
         "alembic": lambda url: [str(bin_dir / "alembic"), "-c", str(work / "alembic" / "alembic.ini"), "-x",
                                 "unused=1", "upgrade", "head"],
@@ -116,22 +123,26 @@ def run(pg15: Path, bin_dir: Path, count: int, runs: int, env: dict[str, str]) -
                 (work / "alembic" / "alembic.ini").write_text(
                     f"[alembic]\nscript_location = {work / 'alembic'}\nsqlalchemy.url = {sa_url.replace('%', '%%')}\n")
                 start = time.perf_counter()
-                proc = subprocess.run(command(url), capture_output=True, text=True, env=env)
+                proc = subprocess.run(command(url), capture_output=True, text=True,
+                                      env=own_env if name == "schemashift_own_process" else env)
                 walls[name].append(time.perf_counter() - start)
                 if proc.returncode != 0:
                     raise SystemExit(f"bench: {name} failed: {proc.stderr.strip()[-500:]}")
                 _check_applied(server, url, count)
+        major = server.major_version
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
     median = {name: statistics.median(w) for name, w in walls.items()}
     return {
+        "server": f"PostgreSQL {major}",
         "migrations": count,
         "runs": runs,
         "seconds": median,
         "all_seconds": walls,
         "schemashift_vs_psql": median["schemashift"] / median["psql"],
         "alembic_vs_schemashift": median["alembic"] / median["schemashift"],
+        "alembic_vs_schemashift_own_process": median["alembic"] / median["schemashift_own_process"],
     }
 
 

@@ -39,14 +39,14 @@ PG15 = "/usr/lib/postgresql/15/bin"
 BIN = Path(sys.executable).parent
 
 
-def timed(cmd: list[str], runs: int) -> dict[str, float]:
+def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, float]:
     """Median wall time and peak memory of a command, through GNU time's %e and %M."""
     walls, peaks = [], []
     for _ in range(runs):
         with tempfile.NamedTemporaryFile("r") as out:
             start = time.perf_counter()
             subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%M", *cmd], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=False)
+                           stderr=subprocess.DEVNULL, check=False, env=env)
             walls.append(time.perf_counter() - start)
             peaks.append(int(out.read().split()[-1]) / 1024)
     return {"seconds": statistics.median(walls), "peak_mb": max(peaks)}
@@ -59,14 +59,25 @@ def load(server: object, path: Path) -> str:
     return server.url(name)  # type: ignore[attr-defined]
 
 
+def warm_and_own(command: list[str], runs: int) -> dict[str, dict[str, float]]:
+    """A schemashift command as a user runs it (after a first call, in the warm process), and in a
+    process of its own (warm processes off); peak memory is the calling process's."""
+    with diffs.user_envs(BIN / "schemashift") as (env, own_env):
+        subprocess.run(command, env=env, capture_output=True, check=False)  # starts the warm process
+        diffs.wait_warm(Path(env["XDG_CACHE_HOME"]))
+        return {"warm": timed(command, runs, env), "own_process": timed(command, runs, own_env)}
+
+
 def gitlab_diff(server: object, runs: int) -> dict[str, object]:
     """`diff` of GitLab's two schemas, both already loaded: schemashift vs migra on the same URLs."""
     a = load(server, CORPUS / "gitlab" / "init_structure.sql")
     b = load(server, CORPUS / "gitlab" / "structure.sql")
-    ours = timed([str(BIN / "schemashift"), "diff", "--unsafe", a, b], runs)
+    ours = warm_and_own([str(BIN / "schemashift"), "diff", "--unsafe", a, b], runs)
     as_sqlalchemy = [u.replace("postgresql://", "postgresql+psycopg://") for u in (a, b)]
     migra = timed([str(BIN / "migra"), "--unsafe", *as_sqlalchemy], runs)
-    return {"schemashift": ours, "migra": migra, "ratio": migra["seconds"] / ours["seconds"], "runs": runs}
+    return {"schemashift": ours["warm"], "schemashift_own_process": ours["own_process"], "migra": migra,
+            "ratio": migra["seconds"] / ours["warm"]["seconds"],
+            "ratio_own_process": migra["seconds"] / ours["own_process"]["seconds"], "runs": runs}
 
 
 def _inspection_queries(url: str) -> list[str]:
@@ -122,9 +133,23 @@ def cli_diff(a: Path, b: Path, runs: int, extra: tuple[str, ...] = ()) -> dict[s
 
 
 def help_startup(runs: int) -> dict[str, object]:
-    ours = timed([str(BIN / "schemashift"), "--help"], runs)
+    ours = warm_and_own([str(BIN / "schemashift"), "--help"], runs)
     python = timed([sys.executable, "-c", "pass"], runs)
-    return {"schemashift_help": ours, "python_pass": python, "ratio": ours["seconds"] / python["seconds"]}
+    return {"schemashift_help": ours["warm"], "schemashift_help_own_process": ours["own_process"],
+            "python_pass": python}
+
+
+def migration_runs(runs: int) -> dict[str, object]:
+    """The migrations part on the embedded PostgreSQL 18 (schemashift's default server) and on 15."""
+    from schemashift.servers import embedded_bin_dir
+
+    found = {}
+    with diffs.user_envs(BIN / "schemashift") as (env, own_env):
+        subprocess.run([str(BIN / "schemashift"), "--version"], env=env, capture_output=True, check=True)
+        diffs.wait_warm(Path(env["XDG_CACHE_HOME"]))
+        for label, bin_dir in (("pg18", embedded_bin_dir()), ("pg15", Path(PG15))):
+            found[label] = migrations.run(bin_dir, BIN, 1000, runs, env, own_env)
+    return found
 
 
 def summary(results: dict[str, Any]) -> str:
@@ -132,8 +157,9 @@ def summary(results: dict[str, Any]) -> str:
     lines = ["", "target                                   measured"]
     if "gitlab-diff" in results:
         g = results["gitlab-diff"]
-        lines.append(f"gitlab-diff: >= 4x faster than migra   schemashift {g['schemashift']['seconds']:.2f} s, migra "
-                     f"{g['migra']['seconds']:.2f} s: {g['ratio']:.2f}x")
+        lines.append(f"gitlab-diff: >= 4x faster than migra   schemashift {g['schemashift']['seconds']:.2f} s (own "
+                     f"process {g['schemashift_own_process']['seconds']:.2f} s), migra {g['migra']['seconds']:.2f} s: "
+                     f"{g['ratio']:.2f}x (own process {g['ratio_own_process']:.2f}x)")
     if "inspect-floor" in results:
         f = results["inspect-floor"]
         lines.append(f"inspect-floor: <= 1.5x the psql floor   schemashift {f['schemashift_seconds']:.2f} s, psql "
@@ -147,17 +173,18 @@ def summary(results: dict[str, Any]) -> str:
             lines.append(f"{name}: cold < 2 s, warm < 0.5 s (Chinook)   throwaway {s['throwaway']:.2f} s, cold "
                          f"(empty cache) {s['cold_empty_cache']:.2f} s, cold (stopped) {s['cold_stopped']:.2f} s, "
                          f"warm {s['warm']:.2f} s")
-    if "migrations" in results:
-        m = results["migrations"]
+    for m in results.get("migrations", {}).values():
         s = m["seconds"]
-        lines.append(f"migrations: <= 1.3x psql, >= 3x faster than Alembic   schemashift {s['schemashift']:.2f} s, "
-                     f"psql -f {s['psql']:.2f} s, psql -1 (floor) {s['psql_one_transaction']:.2f} s, Alembic "
-                     f"{s['alembic']:.2f} s: {m['schemashift_vs_psql']:.2f}x psql, Alembic "
-                     f"{m['alembic_vs_schemashift']:.2f}x slower")
+        lines.append(f"migrations ({m['server']}): <= 1.3x psql, >= 3x faster than Alembic   schemashift "
+                     f"{s['schemashift']:.2f} s (own process {s['schemashift_own_process']:.2f} s), psql -f "
+                     f"{s['psql']:.2f} s, psql -1 (floor) {s['psql_one_transaction']:.2f} s, Alembic {s['alembic']:.2f} s: "
+                     f"{m['schemashift_vs_psql']:.2f}x psql, Alembic {m['alembic_vs_schemashift']:.2f}x slower "
+                     f"(own process {m['alembic_vs_schemashift_own_process']:.2f}x)")
     if "help" in results:
         h = results["help"]
-        lines.append(f"help: --help < 0.15 s   {h['schemashift_help']['seconds']:.3f} s "
-                     f"(python -c pass {h['python_pass']['seconds']:.3f} s)")
+        lines.append(f"help: --help < 0.15 s   {h['schemashift_help']['seconds']:.3f} s (own process "
+                     f"{h['schemashift_help_own_process']['seconds']:.3f} s; python -c pass "
+                     f"{h['python_pass']['seconds']:.3f} s)")
     return "\n".join(lines)
 
 
@@ -183,7 +210,7 @@ def main() -> int:
                                         CORPUS / "chinook" / "schema_only_PostgreSql_SerialPKs.sql", args.runs),
         "gitlab-cli": lambda: cli_diff(CORPUS / "gitlab" / "init_structure.sql", CORPUS / "gitlab" / "structure.sql",
                                        max(1, args.runs // 3)),
-        "migrations": lambda: migrations.run(Path(PG15), BIN, 1000, args.runs, diffs.child_env()),
+        "migrations": lambda: migration_runs(args.runs),
     }
     results: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                               "server": f"PostgreSQL {server.major_version}"}}

@@ -110,9 +110,9 @@ def test_a_warm_call_is_the_same_call(home, pg18):
     assert home.warm_pids() == [server]
 
 
-def test_stdin_prompt_and_ctrl_c_reach_the_warm_child(home, pg18):
+def test_stdin_prompt_ctrl_c_and_kill_reach_the_warm_child(home, pg18):
     """`sync` asks on the caller's terminal streams; Ctrl-C at the prompt aborts it as it would in
-    its own process, and nothing is applied."""
+    its own process; `kill -9` of the caller ends the child; nothing is applied."""
     write_sources(home.cwd)
     url = pg18.url(pg18.create())
     subprocess.run([sys.executable, "-m", "schemashift", "sync", "--url", url, "--target", "a.sql", "--yes",
@@ -138,8 +138,20 @@ def test_stdin_prompt_and_ctrl_c_reach_the_warm_child(home, pg18):
     assert interrupted.returncode == 1 and err.rstrip().endswith("schemashift: aborted"), err
     assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
 
+    killed = home.popen(*sync, stdin=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not children_of(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (child,) = children_of(server)
+    killed.kill()  # kill -9 cannot be forwarded: the child must end by itself
+    killed.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{child}").exists()
+
     code, out, _ = home.run("diff", "--dev-url", pg18.server.admin_url, url, "a.sql")
-    assert code == 0, out  # neither sync applied anything
+    assert code == 0, out  # none of the three syncs applied anything
 
 
 def test_server_stop_and_idle_end_it(home):

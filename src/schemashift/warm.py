@@ -9,7 +9,8 @@ A call (`launch.main`) connects, sends its arguments, working directory, environ
 umask and the encodings of its standard streams, and passes the streams themselves as file
 descriptors (SCM_RIGHTS). The warm process forks; the child takes all of that on, runs the CLI
 exactly as the caller would have, and sends back the exit code. The caller forwards the signals it
-gets (Ctrl-C) to the child and exits with the child's code. Nothing runs in the warm process itself:
+gets (Ctrl-C) to the child and exits with the child's code; if the caller is killed outright, the
+child ends too. Nothing runs in the warm process itself:
 each call starts from the same freshly imported state.
 
 Safety:
@@ -31,6 +32,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 
 from . import kept_settings
 
@@ -270,6 +272,7 @@ def _child(conn: socket.socket) -> None:
         _reopen_streams(request["streams"])
         conn.sendall(_CODE.pack(os.getpid()))
         started = True
+        threading.Thread(target=_end_with_caller, args=(conn,), daemon=True).start()
         code = _run_cli()
     except BaseException:  # noqa: BLE001 - reported to the caller, never raised in a forked child
         import traceback
@@ -283,6 +286,17 @@ def _child(conn: socket.socket) -> None:
                 conn.sendall(_CODE.pack(code))
         finally:
             os._exit(0)
+
+
+def _end_with_caller(conn: socket.socket) -> None:
+    """A caller killed outright (`kill -9`) cannot forward that: its end of the socket closes
+    instead, and the call ends as abruptly as it would have in the caller's own process. (A caller
+    that finished closes its end only after reading the exit code, when nothing is left to do.)"""
+    try:
+        conn.recv(1)
+    except OSError:
+        pass
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _receive(conn: socket.socket) -> dict:  # type: ignore[type-arg]

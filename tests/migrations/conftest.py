@@ -4,8 +4,10 @@ a migrations folder builder, the CLI run in-process or as a process, and a schem
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -110,13 +112,25 @@ def shift():
     return run
 
 
+@pytest.fixture(scope="session")
+def spawn_cache() -> Iterator[Path]:
+    """The cache folder of spawned processes: as for a user, their calls go to a warm process when
+    one is up, and it lives here, to be stopped when the session ends."""
+    path = Path(tempfile.mkdtemp(prefix="ss-spawn-cache-"))
+    path.chmod(0o755)  # a kept server, run as nobody under root, must be able to enter it
+    yield path
+    subprocess.run([sys.executable, "-m", "schemashift", "server", "stop"],
+                   env={**os.environ, "XDG_CACHE_HOME": str(path)}, capture_output=True, check=False)
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture
-def spawn():
-    """`spawn(args...)`: `python -m schemashift ...` as a real process, with a clean environment."""
+def spawn(spawn_cache: Path):
+    """`spawn(args...)`: `python -m schemashift ...` as a real process, with a user's environment."""
 
     def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         clean = {k: v for k, v in os.environ.items()
-                 if k != "DATABASE_URL" and not k.startswith("SCHEMASHIFT_")}
+                 if k != "DATABASE_URL" and not k.startswith("SCHEMASHIFT_")} | {"XDG_CACHE_HOME": str(spawn_cache)}
         return subprocess.Popen([sys.executable, "-m", "schemashift", *args], env={**clean, **(env or {})},
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
