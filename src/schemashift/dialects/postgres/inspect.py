@@ -95,12 +95,6 @@ class _Reader:
     def remember(self, catalog: str, oid: int, key: Key, sub: int = 0) -> None:
         self.keys[(catalog, oid, sub)] = key
 
-    def key_of(self, catalog: str, oid: int, sub: int) -> Key | None:
-        return (
-            self.keys.get((catalog, oid, sub))
-            or self.keys.get((catalog, oid, 0))
-            or self.extension_members.get((catalog, oid))
-        )
 
 
 def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
@@ -452,20 +446,27 @@ def _default_privileges(r: _Reader, rows: list[Row]) -> None:
 
 
 def _depends(r: _Reader, rows: list[tuple[Any, ...]]) -> None:
-    """Turn pg_depend rows into edges between our keys; rows about unknown objects are dropped."""
+    """Turn pg_depend rows into edges between our keys; rows about unknown objects are dropped.
+    An end's key is its own (a column's), else its whole object's, else its extension's. This is
+    the biggest result by far, so the lookups are written out in the loop."""
+    keys, members = r.keys, r.extension_members
     for cat, objid, _, _, refobjid, _, deptype in rows:
         if deptype == "e":
-            r.extension_members[(cat, objid)] = r.keys.get(("pg_extension", refobjid, 0), ("extension", "?"))
+            members[(cat, objid)] = keys.get(("pg_extension", refobjid, 0), ("extension", "?"))
     known = r.schema.objects
+    depend = r.schema.depend
     parts = ("column", "default")  # parts of a table, not objects of their own
     for cat, objid, objsubid, refcat, refobjid, refobjsubid, deptype in rows:
         if deptype == "e":
             continue
         if cat == "pg_class" and refcat == "pg_class" and deptype in ("a", "i"):
-            src = r.keys.get(("pg_class", objid, 0))
+            src = keys.get(("pg_class", objid, 0))
             if src and src[0] == "sequence":
                 continue  # OWNED BY is its own statement; identity sequences belong to their column
-        src = r.key_of(cat, objid, objsubid)
-        dst = r.key_of(refcat, refobjid, refobjsubid)
-        if src and dst and (src in known or src[0] in parts) and (dst in known or dst[0] in parts):
-            r.schema.depend(src, dst)
+        src = keys.get((cat, objid, objsubid)) or keys.get((cat, objid, 0)) or members.get((cat, objid))
+        if not src or not (src in known or src[0] in parts):
+            continue
+        dst = keys.get((refcat, refobjid, refobjsubid)) or keys.get((refcat, refobjid, 0)) or members.get(
+            (refcat, refobjid))
+        if dst and (dst in known or dst[0] in parts):
+            depend(src, dst)

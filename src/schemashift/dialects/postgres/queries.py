@@ -123,31 +123,53 @@ order by n.nspname, c.relname, con.conname
 """
 
 # Indexes; `constraint_oid` marks those that back a PRIMARY KEY / UNIQUE / EXCLUDE constraint, whose
-# definition is the constraint's (so theirs is not printed).
-# An index attached to a partitioned table's index (`parent`) with the same storage options prints as
-# its parent does after `USING` (PostgreSQL attaches only an index that matches): its definition is
-# left out (`derived`) and rebuilt by the reader from `prefix`, the part before `USING` (quoted by the
-# server, as pg_get_indexdef quotes), and the parent's. pg_get_indexdef costs ~60 µs an index, and
-# partitions hold a third of GitLab's.
+# definition is the constraint's (so theirs is not printed). pg_get_indexdef costs ~90 µs an index on
+# a fresh backend (it sets up a deparse context naming every column of the table), so two kinds of
+# index are printed without it, exactly as it prints them:
+# - `simple`: plain columns with their type's own default operator class and their column's
+#   collation, no INCLUDE, WITH, WHERE or UNIQUE: printed here from the catalogs;
+# - `derived`: attached to a partitioned table's index with the same storage options (PostgreSQL
+#   attaches only an index that matches): rebuilt by the reader from `prefix`, the part before
+#   `USING`, and the parent's definition after it.
 INDEXES = f"""
 select i.indexrelid as oid, n.nspname as schema, ic.relname as name, tc.relname as table_name,
-    case when k.oid is null and not derived then pg_get_indexdef(i.indexrelid) end as definition,
-    derived, format('CREATE %%sINDEX %%s ON %%s%%s.%%s ', case when i.indisunique then 'UNIQUE ' end,
-        quote_ident(ic.relname), case when ic.relkind = 'I' then 'ONLY ' end, quote_ident(tn.nspname),
-        quote_ident(tc.relname)) as prefix,
-    i.indisclustered, tc.relkind, k.oid as constraint_oid,
+    case when k.oid is not null or derived then null
+        when simple.ok then prefix || 'USING ' || quote_ident(am.amname) || ' (' || simple.columns || ')'
+        else pg_get_indexdef(i.indexrelid) end as definition,
+    derived, prefix, i.indisclustered, tc.relkind, k.oid as constraint_oid,
     case when h.inhparent is not null then json_build_array(pn.nspname, pc.relname, h.inhparent::bigint) end
         as parent,
     {_comment("i.indexrelid", "pg_class")} as comment
 from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class tc on tc.oid = i.indrelid
 join pg_namespace n on n.oid = ic.relnamespace join pg_namespace tn on tn.oid = tc.relnamespace
+join pg_am am on am.oid = ic.relam
 left join pg_constraint k on k.conindid = i.indexrelid and k.conrelid = i.indrelid and k.contype in ('p', 'u', 'x')
 left join pg_inherits h on h.inhrelid = i.indexrelid
 left join pg_class pc on pc.oid = h.inhparent left join pg_namespace pn on pn.oid = pc.relnamespace
 left join pg_index pi on pi.indexrelid = h.inhparent
 left join pg_constraint pk on pk.conindid = pi.indexrelid and pk.conrelid = pi.indrelid and pk.contype in ('p', 'u', 'x')
 cross join lateral (select pc.oid is not null and pc.relnamespace = any(%(nsp)s) and pk.oid is null
-    and pc.reloptions is not distinct from ic.reloptions as derived) d
+    and pc.reloptions is not distinct from ic.reloptions as derived,
+    format('CREATE %%sINDEX %%s ON %%s%%s.%%s ', case when i.indisunique then 'UNIQUE ' end,
+        quote_ident(ic.relname), case when ic.relkind = 'I' then 'ONLY ' end, quote_ident(tn.nspname),
+        quote_ident(tc.relname)) as prefix) d
+cross join lateral (  -- lookups by key for each column: a join here gets hashed, ten times slower
+    select coalesce(bool_and(oc.opcdefault and oc.opcintype = a.atttypid and oc.opcmethod = ic.relam
+            and col.coll = a.attcollation and ia.attoptions is null and (col.opt = 0 or am.amname = 'btree')),
+            false) as ok,
+        string_agg(quote_ident(a.attname) || case when col.opt & 1 = 1 then ' DESC' else '' end
+            || case col.opt when 1 then ' NULLS LAST' when 2 then ' NULLS FIRST' else '' end, ', ' order by col.n)
+            as columns
+    from unnest(i.indkey::int2[], i.indclass::oid[], i.indcollation::oid[], i.indoption::int2[])
+        with ordinality as col(attnum, opclass, coll, opt, n)
+    cross join lateral (select a.attname, a.atttypid, a.attcollation from pg_attribute a
+        where a.attrelid = i.indrelid and a.attnum = col.attnum) a
+    cross join lateral (select ia.attoptions from pg_attribute ia where ia.attrelid = i.indexrelid
+        and ia.attnum = col.n) ia
+    cross join lateral (select oc.opcdefault, oc.opcintype, oc.opcmethod from pg_opclass oc
+        where oc.oid = col.opclass) oc
+    where k.oid is null and not derived and i.indexprs is null and i.indpred is null
+        and i.indnatts = i.indnkeyatts and not i.indisunique and ic.reloptions is null) simple
 where ic.relnamespace = any(%(nsp)s) and tc.relkind in ('r', 'p', 'm')
 order by n.nspname, ic.relname
 """
@@ -292,4 +314,9 @@ select d.classid::regclass::text as cat, d.objid, d.objsubid,
 from pg_depend d
 where d.deptype in ('n', 'a', 'i', 'e') and d.objid >= 16384 and d.refobjid >= 16384
     and not (d.classid = 'pg_trigger'::regclass and d.refclassid = 'pg_constraint'::regclass)
+    -- rows that can only join an object to itself here (a row or array type and its relation or
+    -- element, an index and its constraint) or to nothing modelled (operator family members)
+    and not (d.deptype = 'i' and (d.classid, d.refclassid) in (('pg_type'::regclass, 'pg_type'::regclass),
+        ('pg_type'::regclass, 'pg_class'::regclass), ('pg_class'::regclass, 'pg_constraint'::regclass)))
+    and (d.deptype = 'e' or d.classid not in ('pg_amop'::regclass, 'pg_amproc'::regclass))
 """
