@@ -82,10 +82,26 @@ PAIRS = {
 }
 
 
-def test_partition_index_definitions_are_the_servers(any_pg) -> None:
-    """Definitions rebuilt from the parent's (queries.INDEXES) read exactly as pg_get_indexdef
-    prints them, down two partition levels, with quoted names and storage options that differ."""
-    name = any_pg.load(PAIRS["partition indexes (derived from the parent's definition)"][1])
+# Indexes in every form the inspector prints without pg_get_indexdef (plain columns, partitions) and
+# around it (types whose default operator class is another type's, collations, options, UNIQUE...).
+INDEX_FORMS = (
+    'CREATE DOMAIN d AS int; CREATE TABLE f ("select" int, "Mixed Case" text COLLATE "C", "ünï" varchar(9), '
+    "dd d, j jsonb, r int4range, v tsvector, t text);"
+    'CREATE INDEX ON f ("select"); CREATE INDEX ON f ("select" DESC); CREATE INDEX ON f (t NULLS FIRST);'
+    'CREATE INDEX ON f ("select" DESC NULLS LAST, "Mixed Case"); CREATE INDEX ON f USING hash (t);'
+    'CREATE INDEX ON f USING gin (j); CREATE INDEX ON f USING gin (j jsonb_path_ops); CREATE INDEX ON f ("ünï");'
+    'CREATE INDEX ON f (dd); CREATE INDEX ON f ("Mixed Case" COLLATE "POSIX"); CREATE INDEX ON f (t text_pattern_ops);'
+    "CREATE INDEX ON f USING brin (dd) WITH (pages_per_range = 4); CREATE INDEX ON f (t) INCLUDE (j);"
+    "CREATE UNIQUE INDEX ON f (t); CREATE INDEX ON f (lower(t)); CREATE INDEX ON f (t) WHERE t <> '';"
+    "CREATE INDEX ON f USING gist (r); CREATE INDEX ON f USING gist (v tsvector_ops (siglen = 100));"
+)
+
+
+def test_index_definitions_are_the_servers(any_pg) -> None:
+    """Definitions printed from the catalogs or rebuilt from a parent's (queries.INDEXES) read
+    exactly as pg_get_indexdef prints them: quoted names, sort orders, down two partition levels,
+    partitions with storage options of their own."""
+    name = any_pg.load(INDEX_FORMS + PAIRS["partition indexes (derived from the parent's definition)"][1])
     try:
         indexes = [o for o in inspect(any_pg.url(name)).objects.values() if isinstance(o, Index)]
         with psycopg.connect(any_pg.url(name)) as conn:
@@ -96,7 +112,7 @@ def test_partition_index_definitions_are_the_servers(any_pg) -> None:
                 " AND n.nspname <> 'pg_toast'")}
     finally:
         any_pg.drop(name)
-    assert len(indexes) == 12
+    assert len(indexes) == 12 + 18
     assert {(i.schema, i.name): i.definition for i in indexes} == printed
 
 
