@@ -111,12 +111,15 @@ def order(statements: Iterable[Statement]) -> Plan:
                     graph[d].add(i)
         for k in st.creates | st.after_drop:
             graph[i].update(d for d in droppers.get(k, ()) if d != i)
-    try:
-        graphlib.TopologicalSorter(graph).prepare()
-    except graphlib.CycleError as exc:
-        cycle = " -> ".join(items[i].sql[:60] for i in exc.args[1])
-        raise graphlib.CycleError(f"dependency cycle: {cycle}") from None
-    return Plan([items[i] for i in _kahn(graph, key=lambda i: (items[i].phase, i))])
+    ordered = _kahn(graph, key=lambda i: (items[i].phase, i))
+    if len(ordered) < len(items):  # some statements never became ready: name their cycle
+        left = {i: graph[i] - set(ordered) for i in set(graph) - set(ordered)}
+        try:
+            graphlib.TopologicalSorter(left).prepare()
+        except graphlib.CycleError as exc:
+            cycle = " -> ".join(items[i].sql[:60] for i in exc.args[1])
+            raise graphlib.CycleError(f"dependency cycle: {cycle}") from None
+    return Plan([items[i] for i in ordered])
 
 
 def _kahn(graph: dict[int, set[int]], key: Callable[[int], tuple[int, int]]) -> list[int]:
