@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -76,6 +76,27 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def started_in(server: int, start: Callable[[], subprocess.Popen[str]]) -> tuple[subprocess.Popen[str], int]:
+    """Start a call and find the warm process's child that runs it."""
+    before = set(children_of(server))
+    caller = start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        new = set(children_of(server)) - before
+        if new:
+            (child,) = new
+            return caller, child
+        time.sleep(0.05)
+    raise AssertionError("the call did not reach the warm process")
+
+
+def gone_soon(pid: int) -> None:
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists()
+
+
 @pytest.fixture
 def home() -> Iterator[Home]:
     made = Home("5")
@@ -111,8 +132,9 @@ def test_a_warm_call_is_the_same_call(home, pg18):
 
 
 def test_stdin_prompt_ctrl_c_and_kill_reach_the_warm_child(home, pg18):
-    """`sync` asks on the caller's terminal streams; Ctrl-C at the prompt aborts it as it would in
-    its own process; `kill -9` of the caller ends the child; nothing is applied."""
+    """`sync` asks on the caller's terminal streams. At the prompt, Ctrl-C aborts it as it would in
+    its own process, SIGTERM kills the caller with SIGTERM, and `kill -9` of the caller ends the
+    child too. Nothing is applied."""
     write_sources(home.cwd)
     url = pg18.url(pg18.create())
     subprocess.run([sys.executable, "-m", "schemashift", "sync", "--url", url, "--target", "a.sql", "--yes",
@@ -127,28 +149,15 @@ def test_stdin_prompt_ctrl_c_and_kill_reach_the_warm_child(home, pg18):
     assert answered.returncode == 1 and err.rstrip().endswith("schemashift: aborted"), err
     assert "DROP COLUMN" in out
 
-    interrupted = home.popen(*sync, stdin=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not children_of(server) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    (child,) = children_of(server)  # the call runs in the warm process's child, waiting at the prompt
-    time.sleep(0.5)
-    interrupted.send_signal(signal.SIGINT)
-    out, err = interrupted.communicate(timeout=60)
-    assert interrupted.returncode == 1 and err.rstrip().endswith("schemashift: aborted"), err
-    assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
-
-    killed = home.popen(*sync, stdin=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not children_of(server) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    (child,) = children_of(server)
-    killed.kill()  # kill -9 cannot be forwarded: the child must end by itself
-    killed.wait()
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not Path(f"/proc/{child}").exists()
+    for how, expected in ((signal.SIGINT, 1), (signal.SIGTERM, -signal.SIGTERM), (signal.SIGKILL, -signal.SIGKILL)):
+        caller, child = started_in(server, lambda: home.popen(*sync, stdin=subprocess.PIPE))
+        time.sleep(0.5)  # at the prompt
+        caller.send_signal(how)  # SIGKILL cannot be forwarded: the child must notice by itself
+        out, err = caller.communicate(timeout=60)
+        assert caller.returncode == expected, (how, err)
+        if how == signal.SIGINT:
+            assert err.rstrip().endswith("schemashift: aborted"), err
+        gone_soon(child)
 
     code, out, _ = home.run("diff", "--dev-url", pg18.server.admin_url, url, "a.sql")
     assert code == 0, out  # none of the three syncs applied anything
@@ -183,3 +192,25 @@ def test_edited_code_gets_another_warm_process(tmp_path):
     target = package / "differ.py"
     target.write_text(target.read_text() + "\n")
     assert warm._package_state(str(package)) != before
+
+
+def test_program_name_and_an_unwritable_cache(home):
+    """Click names the program from the caller's way in (`python -m schemashift` or the console
+    script), warm or not; a cache that cannot be written costs speed, never the call."""
+    script = str(Path(sys.executable).parent / "schemashift")
+    for launcher in ([sys.executable, "-m", "schemashift"], [script]):
+        runs = []
+        for idle in ("0", "5", "5"):
+            proc = subprocess.run([*launcher, "diff", "--bogus"], env={**home.env, keeper.IDLE_ENV: idle},
+                                  cwd=home.cwd, capture_output=True, text=True, timeout=60)
+            runs.append((proc.returncode, proc.stderr))
+            if idle == "5":
+                home.wait_ready()
+        assert runs[0] == runs[1] == runs[2], runs
+        assert ("'python -m schemashift diff --help'" if len(launcher) == 3 else "'schemashift diff --help'") in runs[0][1]
+
+    not_a_folder = home.cache / "file"
+    not_a_folder.write_text("")
+    proc = subprocess.run([script, "--version"], env={**home.env, "XDG_CACHE_HOME": str(not_a_folder)},
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr

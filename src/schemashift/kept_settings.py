@@ -19,7 +19,7 @@ def idle_minutes() -> float:
         value = float(text) if text else DEFAULT_IDLE_MINUTES
     except ValueError:
         value = -1.0
-    if value < 0:
+    if not 0 <= value < 1e6:  # also rejects inf and nan
         from .errors import ServerError
 
         raise ServerError(f"{IDLE_ENV} must be a number of minutes (0 for no kept server), not {text!r}")

@@ -33,4 +33,7 @@ def main() -> None:
         run_here()
     finally:
         if path is not None:
-            warm.start_detached()
+            try:
+                warm.start_detached()
+            except Exception:  # noqa: BLE001 - only the next call's speed depends on it
+                pass

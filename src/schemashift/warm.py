@@ -51,19 +51,30 @@ PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _package_state(package: str = PACKAGE) -> str:
-    """What the warm process's code depends on: a change to any of it means another warm process.
-    (`sys.path[0]` is left out: under `python -m` it is the working directory, which the child
-    takes on anyway.)"""
-    digest = hashlib.sha1("\0".join([sys.executable, sys.version, *sys.path[1:]]).encode())
+    """What a warm process's behaviour depends on; a change to any of it means another warm process:
+    the interpreter and its flags (`-X`, `-W`, UTF-8 mode), the locale's encoding, `sys.path` and the
+    times its folders last changed (an installed or upgraded dependency), and every file of this
+    package. (`sys.path[0]` is left out: under `python -m` it is the working directory, which the
+    child takes on anyway.)"""
+    import locale
+
+    digest = hashlib.sha1("\0".join([
+        sys.executable, sys.version, repr(sys.flags), repr(sys._xoptions), repr(sys.warnoptions),
+        locale.getpreferredencoding(False), *sys.path[1:]]).encode())
+    for entry in sys.path[1:]:
+        try:
+            digest.update(f"\0{os.stat(entry).st_mtime_ns}".encode())
+        except OSError:
+            pass
     stack = [package]
     while stack:
         folder = stack.pop()
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if entry.is_dir():
+            if entry.is_dir(follow_symlinks=False):
                 if entry.name != "__pycache__":
                     stack.append(entry.path)
             else:
-                st = entry.stat()
+                st = entry.stat(follow_symlinks=False)
                 digest.update(f"\0{entry.path}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
 
@@ -78,25 +89,47 @@ def _installation() -> str:
 
 
 def socket_path() -> str | None:
-    """Where this code's warm process listens; None when the path is too long for a Unix socket."""
-    path = os.path.join(folder(), f"{_installation()}-{_package_state()}.sock")
+    """Where this code's warm process listens; None when there can be none: the path is too long
+    for a Unix socket, the package cannot be read, or the folder is not this user's alone."""
+    try:
+        path = os.path.join(folder(), f"{_installation()}-{_package_state()}.sock")
+        st = os.stat(folder())
+        if st.st_uid != os.getuid() or st.st_mode & 0o077:
+            return None
+    except FileNotFoundError:
+        pass  # created private by the first warm process
+    except OSError:
+        return None
     return path if len(path.encode()) < 100 else None
 
 
 # --- the caller's side -------------------------------------------------------------------------------
 
 
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGWINCH, signal.SIGCONT)
+
+
 def call(path: str) -> int | None:
     """Run this process's CLI call in the warm process at `path`; its exit code, or None when
-    there is no warm process to take it (nothing was run then)."""
+    there is no warm process to take it (nothing was run then).
+
+    Signals sent to this process reach the call: those it would act on are forwarded (a signal
+    ignored here stays ignored there), Ctrl-Z stops both, and a call killed by a signal kills this
+    process with the same signal."""
     if None in (sys.stdin, sys.stdout, sys.stderr):
         return None
+    ignored = [int(sig) for sig in (*FORWARDED, signal.SIGTSTP) if signal.getsignal(sig) == signal.SIG_IGN]
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
+        if _peer(sock)[1] != os.getuid():
+            raise OSError("the warm process is another user's")
+        main = sys.modules.get("__main__")
         request = json.dumps({
             "argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ), "path": sys.path,
-            "umask": _umask(), "streams": [[s.encoding, s.errors] for s in (sys.stdin, sys.stdout, sys.stderr)],
+            "umask": _umask(), "groups": sorted(os.getgroups()), "ignored": ignored,
+            "main_package": getattr(main, "__package__", None),
+            "streams": [[s.encoding, s.errors] for s in (sys.stdin, sys.stdout, sys.stderr)],
         }).encode()
         socket.send_fds(sock, [struct.pack("!I", len(request)) + request], [0, 1, 2])
         child = _read_int(sock)
@@ -106,14 +139,39 @@ def call(path: str) -> int | None:
     if child is None:
         sock.close()
         return None
+    sent: list[int] = []
+
+    def forward(number: int, _frame: object) -> None:
+        sent.append(number)
+        _forward(child, number)
+
+    def stop(_number: int, _frame: object) -> None:  # Ctrl-Z: stop the call, then ourselves
+        _forward(child, signal.SIGTSTP)
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)
+        signal.signal(signal.SIGTSTP, stop)
+
     with sock:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-            signal.signal(sig, lambda number, _frame: _forward(child, number))
+        for sig in FORWARDED:
+            if int(sig) not in ignored:
+                signal.signal(sig, forward)
+        if int(signal.SIGTSTP) not in ignored:
+            signal.signal(signal.SIGTSTP, stop)
         code = _read_int(sock)
     if code is None:
+        fatal = [n for n in sent if n not in (signal.SIGWINCH, signal.SIGCONT)]
+        if fatal:  # the call died of it: so do we, as we would have running it ourselves
+            signal.signal(fatal[-1], signal.SIG_DFL)
+            os.kill(os.getpid(), fatal[-1])
         sys.stderr.write("schemashift: the warm process ended the call without an exit code\n")
         return 1
     return code
+
+
+def _peer(sock: socket.socket) -> tuple[int, int, int]:
+    """(pid, uid, gid) of the process at the other end of a Unix socket."""
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("iII"))
+    return struct.unpack("iII", creds)  # type: ignore[return-value]
 
 
 def _umask() -> int:
@@ -155,11 +213,14 @@ def start_detached() -> None:
         return
     finally:
         os.close(fd)
+    # From `/` and with this process's `sys.path` (less its first entry) set before anything is
+    # imported: nothing in the caller's folder can be imported into a process that serves others.
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from schemashift.warm import serve; serve(sys.argv[1], float(sys.argv[2]))",
-         path, str(kept_settings.idle_minutes() * 60)],
+        [sys.executable, *subprocess._args_from_interpreter_flags(), "-c",  # type: ignore[attr-defined]
+         "import sys; sys.path[:] = sys.argv[3:]; from schemashift.warm import serve; "
+         "serve(sys.argv[1], float(sys.argv[2]))", path, str(kept_settings.idle_minutes() * 60), *sys.path[1:]],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        cwd="/",
     )
     proc.returncode = 0  # never waited for: it outlives us (keeps Popen.__del__ quiet)
 
@@ -199,11 +260,11 @@ def serve(path: str, idle_seconds: float) -> None:
     try:
         while select.select([listener], [], [], idle_seconds)[0]:
             conn, _ = listener.accept()
-            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-            if struct.unpack("3i", creds)[1] != os.getuid() or os.fork() != 0:
+            if _peer(conn)[1:] != (os.getuid(), os.getgid()) or os.fork() != 0:
                 conn.close()
                 continue
             listener.close()
+            os.close(lock)  # a call outliving this process must not keep the next one from starting
             _child(conn)
     finally:
         for leftover in (path, path + ".pid"):
@@ -263,6 +324,11 @@ def _child(conn: socket.socket) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         request = _receive(conn)
+        if request["groups"] != sorted(os.getgroups()):
+            raise OSError("a caller with other groups")  # runs in its own process instead
+        for number in request["ignored"]:
+            signal.signal(number, signal.SIG_IGN)
+        sys.modules["__main__"].__package__ = request["main_package"]  # click names the program by it
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -274,10 +340,11 @@ def _child(conn: socket.socket) -> None:
         started = True
         threading.Thread(target=_end_with_caller, args=(conn,), daemon=True).start()
         code = _run_cli()
-    except BaseException:  # noqa: BLE001 - reported to the caller, never raised in a forked child
-        import traceback
+    except BaseException:  # noqa: BLE001 - never raised in a forked child
+        if started:  # before, the caller runs the call itself and must see nothing of this
+            import traceback
 
-        traceback.print_exc()
+            traceback.print_exc()
     finally:
         try:
             if started:  # else the caller runs the call itself
