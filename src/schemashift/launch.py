@@ -34,6 +34,6 @@ def main() -> None:
     finally:
         if path is not None:
             try:
-                warm.start_detached()
+                warm.start_detached(path)
             except Exception:  # noqa: BLE001 - only the next call's speed depends on it
                 pass

@@ -93,6 +93,9 @@ def socket_path() -> str | None:
     for a Unix socket, the package cannot be read, or the folder is not this user's alone."""
     try:
         path = os.path.join(folder(), f"{_installation()}-{_package_state()}.sock")
+    except OSError:
+        return None
+    try:
         st = os.stat(folder())
         if st.st_uid != os.getuid() or st.st_mode & 0o077:
             return None
@@ -197,14 +200,12 @@ def _read_int(sock: socket.socket) -> int | None:
     return int(_CODE.unpack(data)[0])
 
 
-def start_detached() -> None:
-    """Start a warm process for this code in the background, unless one is running or starting."""
+def start_detached(path: str) -> None:
+    """Start a warm process listening at `path` (see `socket_path`) in the background, unless one
+    is running or starting."""
     import fcntl
     import subprocess
 
-    path = socket_path()
-    if path is None:
-        return
     os.makedirs(folder(), mode=0o700, exist_ok=True)
     fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
