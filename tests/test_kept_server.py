@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from schemashift import keeper
+from schemashift import keeper, kept_settings
 
 
 class Cache:
@@ -23,7 +23,7 @@ class Cache:
 
     def __init__(self, path: Path, idle_minutes: str = "5") -> None:
         self.path = path
-        self.env = {**os.environ, "XDG_CACHE_HOME": str(path), keeper.IDLE_ENV: idle_minutes}
+        self.env = {**os.environ, "XDG_CACHE_HOME": str(path), kept_settings.IDLE_ENV: idle_minutes}
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen([sys.executable, "-m", "schemashift", *args], env=self.env,
@@ -126,8 +126,8 @@ def test_idle_server_is_stopped_by_its_watchdog(make_cache):
 
 
 def test_bad_idle_setting_is_one_line(cache):
-    cache.env[keeper.IDLE_ENV] = "soon"
+    cache.env[kept_settings.IDLE_ENV] = "soon"
     proc = subprocess.run([sys.executable, "-m", "schemashift", "diff", "empty", "empty"], env=cache.env,
                           capture_output=True, text=True)
     assert proc.returncode == 1
-    assert proc.stderr.strip() == f"schemashift: {keeper.IDLE_ENV} must be a number of minutes (0 for no kept server), not 'soon'"
+    assert proc.stderr.strip() == f"schemashift: {kept_settings.IDLE_ENV} must be a number of minutes (0 for no kept server), not 'soon'"

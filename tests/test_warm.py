@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from schemashift import keeper, warm
+from schemashift import kept_settings, warm
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="warm processes are Linux-only")
 
@@ -28,7 +28,7 @@ class Home:
         self.cache = Path(tempfile.mkdtemp(prefix="ss-warm-"))
         self.cwd = self.cache / "work"
         self.cwd.mkdir()
-        self.env = {**os.environ, "XDG_CACHE_HOME": str(self.cache), keeper.IDLE_ENV: idle_minutes}
+        self.env = {**os.environ, "XDG_CACHE_HOME": str(self.cache), kept_settings.IDLE_ENV: idle_minutes}
 
     def popen(self, *args: str, **kw: object) -> subprocess.Popen[str]:
         return subprocess.Popen([sys.executable, "-m", "schemashift", *args], env=self.env, cwd=self.cwd,
@@ -117,7 +117,7 @@ def test_a_warm_call_is_the_same_call(home, pg18):
     dev = ("--dev-url", pg18.server.admin_url)
     calls = [("diff", *dev, "a.sql", "b.sql"), ("diff", *dev, "--unsafe", "a.sql", "b.sql"),
              ("diff", "empty", "empty"), ("diff", *dev, "a.sql", "missing.sql")]
-    in_process = [home.run(*call, env={keeper.IDLE_ENV: "0"}) for call in calls]
+    in_process = [home.run(*call, env={kept_settings.IDLE_ENV: "0"}) for call in calls]
     assert [code for code, _, _ in in_process] == [3, 2, 0, 1]
     assert home.warm_pids() == []  # nothing started with the setting at 0
 
@@ -138,7 +138,7 @@ def test_stdin_prompt_ctrl_c_and_kill_reach_the_warm_child(home, pg18):
     write_sources(home.cwd)
     url = pg18.url(pg18.create())
     subprocess.run([sys.executable, "-m", "schemashift", "sync", "--url", url, "--target", "a.sql", "--yes",
-                    "--dev-url", pg18.server.admin_url], env={**home.env, keeper.IDLE_ENV: "0"}, cwd=home.cwd,
+                    "--dev-url", pg18.server.admin_url], env={**home.env, kept_settings.IDLE_ENV: "0"}, cwd=home.cwd,
                    check=True, capture_output=True)
     home.run("--version")
     server = home.wait_ready()
@@ -172,7 +172,7 @@ def test_server_stop_and_idle_end_it(home):
     assert code == 0 and "stopped warm process" in out
     assert home.warm_pids() == []
 
-    home.env[keeper.IDLE_ENV] = "0.02"  # 1.2 s
+    home.env[kept_settings.IDLE_ENV] = "0.02"  # 1.2 s
     home.run("--version")
     home.wait_ready()
     deadline = time.monotonic() + 30
@@ -201,7 +201,7 @@ def test_program_name_and_an_unwritable_cache(home):
     for launcher in ([sys.executable, "-m", "schemashift"], [script]):
         runs = []
         for idle in ("0", "5", "5"):
-            proc = subprocess.run([*launcher, "diff", "--bogus"], env={**home.env, keeper.IDLE_ENV: idle},
+            proc = subprocess.run([*launcher, "diff", "--bogus"], env={**home.env, kept_settings.IDLE_ENV: idle},
                                   cwd=home.cwd, capture_output=True, text=True, timeout=60)
             runs.append((proc.returncode, proc.stderr))
             if idle == "5":

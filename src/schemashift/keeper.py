@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .kept_settings import IDLE_ENV, cache_dir, idle_minutes  # noqa: F401 - the settings, read here too
+from .kept_settings import cache_dir, recorded_pid
 
 LOCK = "lock"
 WATCHDOG_PID = "watchdog.pid"
@@ -161,12 +161,10 @@ def _package_parent() -> str:
 
 def _end_watchdog(home: Path) -> None:
     path = home / WATCHDOG_PID
-    try:
-        pid = int(path.read_text())
-        if b"schemashift.keeper" in Path(f"/proc/{pid}/cmdline").read_bytes():
+    pid = recorded_pid(path, b"schemashift.keeper")
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    except (OSError, ValueError):
-        pass
     path.unlink(missing_ok=True)
 
 

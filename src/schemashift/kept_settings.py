@@ -26,6 +26,18 @@ def idle_minutes() -> float:
     return value
 
 
+def recorded_pid(pid_file: str | os.PathLike[str], marker: bytes) -> int | None:
+    """The pid written in `pid_file`, if that process is alive and its command line names `marker`
+    (a pid can be reused by an unrelated process once the recorded one is gone)."""
+    try:
+        with open(pid_file) as f:
+            pid = int(f.read())
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return pid if marker in f.read() else None
+    except (OSError, ValueError):
+        return None
+
+
 def cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "schemashift")

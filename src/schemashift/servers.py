@@ -28,7 +28,7 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-from . import keeper
+from . import keeper, kept_settings
 from .errors import ServerError, SourceError
 from .urls import normalize_url, url_with_database
 
@@ -334,7 +334,7 @@ def get_server(dev_url: str | None = None, pg_bin: str | os.PathLike[str] | None
         if key not in _servers:
             if dev_url:
                 _servers[key] = DevServer(dev_url)
-            elif (idle := keeper.idle_minutes()) > 0:
+            elif (idle := kept_settings.idle_minutes()) > 0:
                 _servers[key] = KeptServer(Path(pg_bin or embedded_bin_dir()), idle)
             else:
                 _servers[key] = LocalServer(Path(pg_bin or embedded_bin_dir()))

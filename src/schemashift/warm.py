@@ -37,6 +37,7 @@ import threading
 from . import kept_settings
 
 _CODE = struct.Struct("!i")
+MARKER = b"schemashift.warm"  # in a warm process's command line (see start_detached)
 _MAX_FDS = 3
 # Modules a call may need, imported once by the warm process.
 PRELOAD = (
@@ -218,8 +219,8 @@ def start_detached(path: str) -> None:
     # imported: nothing in the caller's folder can be imported into a process that serves others.
     proc = subprocess.Popen(
         [sys.executable, *subprocess._args_from_interpreter_flags(), "-c",  # type: ignore[attr-defined]
-         "import sys; sys.path[:] = sys.argv[3:]; from schemashift.warm import serve; "
-         "serve(sys.argv[1], float(sys.argv[2]))", path, str(kept_settings.idle_minutes() * 60), *sys.path[1:]],
+         ("import sys; sys.path[:] = sys.argv[3:]; from schemashift.warm import serve; "
+          "serve(sys.argv[1], float(sys.argv[2]))"), path, str(kept_settings.idle_minutes() * 60), *sys.path[1:]],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         cwd="/",
     )
@@ -285,18 +286,18 @@ def _end_others(path: str) -> None:
 
 def stop(pid_path: str) -> bool:
     """End the warm process whose pid file is `pid_path`; whether one was running."""
+    pid = kept_settings.recorded_pid(pid_path, MARKER)
     try:
-        pid = int(open(pid_path).read())
-        if b"schemashift.warm" not in open(f"/proc/{pid}/cmdline", "rb").read():
-            raise ProcessLookupError
-        os.kill(pid, signal.SIGTERM)
-        return True
-    except (OSError, ValueError):
-        try:
-            os.unlink(pid_path)
-        except FileNotFoundError:
-            pass
-        return False
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            return True
+    except ProcessLookupError:
+        pass
+    try:
+        os.unlink(pid_path)
+    except FileNotFoundError:
+        pass
+    return False
 
 
 def running() -> list[tuple[str, int]]:
@@ -307,13 +308,9 @@ def running() -> list[tuple[str, int]]:
     except FileNotFoundError:
         return []
     for name in names:
-        if name.endswith(".pid"):
-            try:
-                pid = int(open(os.path.join(folder(), name)).read())
-                if b"schemashift.warm" in open(f"/proc/{pid}/cmdline", "rb").read():
-                    found.append((os.path.join(folder(), name[:-4]), pid))
-            except (OSError, ValueError):
-                pass
+        pid = kept_settings.recorded_pid(os.path.join(folder(), name), MARKER) if name.endswith(".pid") else None
+        if pid is not None:
+            found.append((os.path.join(folder(), name[:-4]), pid))
     return sorted(found)
 
 
