@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -167,20 +170,31 @@ def test_schema_filters(tmp_path):
 # --- the real console script ----------------------------------------------------------------------
 
 
-def console(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEMASHIFT_")}
-    return subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, env=env, timeout=120)
+@pytest.fixture(scope="module")
+def console() -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """The console script with a user's environment, except for a cache folder of its own: the kept
+    server and warm process it starts are stopped afterwards, not left in the user's cache."""
+    cache = Path(tempfile.mkdtemp(prefix="ss-console-cache-"))
+    cache.chmod(0o755)  # a kept server, run as nobody under root, must be able to enter it
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEMASHIFT_")} | {"XDG_CACHE_HOME": str(cache)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, env=env, timeout=120)
+
+    yield run
+    run("server", "stop")
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 @pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="console script not installed beside this Python")
-def test_console_script_unknown_option():
+def test_console_script_unknown_option(console):
     proc = console("diff", "--nope", BEFORE, AFTER)
     assert proc.returncode == 1
     assert proc.stdout == "" and len(proc.stderr.splitlines()) == 1
 
 
 @pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="console script not installed beside this Python")
-def test_console_script_malformed_file_on_a_fresh_server(tmp_path):
+def test_console_script_malformed_file_on_a_fresh_server(console, tmp_path):
     bad = write(tmp_path / "bad.sql", "CREATE TABLE a (id int);\n\nCREAT TABLE b ();\n")
     proc = console("diff", bad, BEFORE)
     assert proc.returncode == 1
@@ -189,7 +203,7 @@ def test_console_script_malformed_file_on_a_fresh_server(tmp_path):
 
 
 @pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="console script not installed beside this Python")
-def test_console_script_diffs_the_examples():
+def test_console_script_diffs_the_examples(console):
     proc = console("diff", BEFORE, AFTER)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == ""
