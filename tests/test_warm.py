@@ -153,7 +153,9 @@ def test_stdin_prompt_ctrl_c_and_kill_reach_the_warm_child(home, pg18):
         caller, child = started_in(server, lambda: home.popen(*sync, stdin=subprocess.PIPE))
         time.sleep(0.5)  # at the prompt
         caller.send_signal(how)  # SIGKILL cannot be forwarded: the child must notice by itself
-        out, err = caller.communicate(timeout=60)
+        caller.wait(timeout=60)  # stdin stays open meanwhile: closing it would answer the prompt (EOF)
+        err = caller.stderr.read()  # type: ignore[union-attr]
+        caller.communicate()
         assert caller.returncode == expected, (how, err)
         if how == signal.SIGINT:
             assert err.rstrip().endswith("schemashift: aborted"), err
