@@ -93,6 +93,7 @@ INDEX_FORMS = (
     'CREATE INDEX ON f (dd); CREATE INDEX ON f ("Mixed Case" COLLATE "POSIX"); CREATE INDEX ON f (t text_pattern_ops);'
     "CREATE INDEX ON f USING brin (dd) WITH (pages_per_range = 4); CREATE INDEX ON f (t) INCLUDE (j);"
     "CREATE UNIQUE INDEX ON f (t); CREATE INDEX ON f (lower(t)); CREATE INDEX ON f (t) WHERE t <> '';"
+    'CREATE UNIQUE INDEX ON f ("select" DESC, "ünï"); CREATE UNIQUE INDEX ON f (dd) NULLS NOT DISTINCT;'
     "CREATE INDEX ON f USING gist (r); CREATE INDEX ON f USING gist (v tsvector_ops (siglen = 100));"
 )
 
@@ -112,7 +113,7 @@ def test_index_definitions_are_the_servers(any_pg) -> None:
                 " AND n.nspname <> 'pg_toast'")}
     finally:
         any_pg.drop(name)
-    assert len(indexes) == 12 + 18
+    assert len(indexes) == 12 + 20
     assert {(i.schema, i.name): i.definition for i in indexes} == printed
 
 

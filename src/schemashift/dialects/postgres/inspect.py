@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import namedtuple_row
 
 from ...gcpause import gc_paused
 from ...model import (
@@ -43,7 +43,7 @@ from ...model import (
 from . import queries as q
 from .sqltext import ident, literal
 
-Row = dict[str, Any]
+Row = Any  # a namedtuple of the query's columns (psycopg's namedtuple_row)
 
 
 @dataclass
@@ -109,16 +109,16 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
     with gc_paused(), conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         conn.execute("SET LOCAL search_path = ''")
-        namespaces = conn.cursor(row_factory=dict_row).execute(q.NAMESPACES, dict(
+        namespaces = conn.cursor(row_factory=namedtuple_row).execute(q.NAMESPACES, dict(
             include=list(options.schemas), exclude=list(options.exclude_schemas))).fetchall()
-        nsp = [r["oid"] for r in namespaces]
+        nsp = [r.oid for r in namespaces]
         all_schemas = not options.schemas and not options.exclude_schemas
         params = dict(nsp=nsp, all_schemas=all_schemas)
         queries = [q.EXTENSIONS, q.COLLATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES, q.CONSTRAINTS,
                    q.INDEXES, q.FUNCTIONS, q.TRIGGERS, *((q.EVENT_TRIGGERS, q.PUBLICATIONS) if all_schemas else ()),
                    q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES]
         with conn.pipeline():
-            sent = {query: conn.cursor(row_factory=dict_row).execute(query, params) for query in queries}
+            sent = {query: conn.cursor(row_factory=namedtuple_row).execute(query, params) for query in queries}
             depends = conn.cursor().execute(q.DEPENDS)  # plain tuples: the biggest result by far
 
             def fetch(query: str) -> list[Row]:
@@ -147,31 +147,31 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
 
 def _namespaces(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        obj = Namespace(row["name"], comment=row["comment"], acl=acl(row["acl"]),
-                        default_acl=acl(row["default_acl"]))
+        obj = Namespace(row.name, comment=row.comment, acl=acl(row.acl),
+                        default_acl=acl(row.default_acl))
         r.schema.add(obj)
-        r.remember("pg_namespace", row["oid"], obj.key)
+        r.remember("pg_namespace", row.oid, obj.key)
 
 
 def _extensions(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        version = None if r.options.ignore_extension_versions else row["version"]
-        obj = Extension(row["name"], row["schema"], version, frozenset(row["updatable_to"]))
+        version = None if r.options.ignore_extension_versions else row.version
+        obj = Extension(row.name, row.schema, version, frozenset(row.updatable_to))
         r.schema.add(obj)
-        r.remember("pg_extension", row["oid"], obj.key)
-        r.schema.depend(obj.key, ("schema", row["schema"]))
+        r.remember("pg_extension", row.oid, obj.key)
+        r.schema.depend(obj.key, ("schema", row.schema))
 
 
 def _collations(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        c = row["row"]
+        c = row.row
         locale = c.get("colllocale", c.get("colliculocale"))
         obj = Collation(
-            row["schema"], row["name"], provider=c["collprovider"], locale=locale,
+            row.schema, row.name, provider=c["collprovider"], locale=locale,
             lc_collate=c.get("collcollate"), lc_ctype=c.get("collctype"),
-            deterministic=c["collisdeterministic"], rules=c.get("collicurules"), comment=row["comment"],
+            deterministic=c["collisdeterministic"], rules=c.get("collicurules"), comment=row.comment,
         )
-        _add(r, obj, "pg_collation", row["oid"])
+        _add(r, obj, "pg_collation", row.oid)
 
 
 def _add(r: _Reader, obj: DbObject, catalog: str, oid: int) -> None:
@@ -183,143 +183,144 @@ def _add(r: _Reader, obj: DbObject, catalog: str, oid: int) -> None:
 
 
 def _seq_options(row: Row) -> IdentityOptions:
-    return IdentityOptions(row["data_type"], row["seqstart"], row["seqincrement"], row["seqmin"],
-                           row["seqmax"], row["seqcache"], row["seqcycle"])
+    return IdentityOptions(row.data_type, row.seqstart, row.seqincrement, row.seqmin,
+                           row.seqmax, row.seqcache, row.seqcycle)
 
 
 def _relations(r: _Reader, relations: list[Row], columns: list[Row], sequences: list[Row]) -> None:
-    by_oid = {row["oid"]: row for row in relations}
+    by_oid = {row.oid: row for row in relations}
     cols: dict[int, list[Row]] = {}
     for col in columns:
-        cols.setdefault(col["attrelid"], []).append(col)
+        cols.setdefault(col.attrelid, []).append(col)
     identity: dict[tuple[int, int], tuple[IdentityOptions, str | None]] = {}
     for seq in sequences:
-        rel = by_oid.get(seq["oid"])
-        if seq["owner_deptype"] == "i":
-            identity[(seq["owner_rel"], seq["owner_col"])] = (_seq_options(seq), rel and rel["name"])
+        rel = by_oid.get(seq.oid)
+        if seq.owner_deptype == "i":
+            identity[(seq.owner_rel, seq.owner_col)] = (_seq_options(seq), rel and rel.name)
         elif rel is not None:
-            owner = by_oid.get(seq["owner_rel"])
+            owner = by_oid.get(seq.owner_rel)
             owned_by = None
             if owner is not None:
-                col = next(c for c in cols[owner["oid"]] if c["attnum"] == seq["owner_col"])
-                owned_by = (owner["schema"], owner["name"], col["name"])
-            obj = Sequence(rel["schema"], rel["name"], _seq_options(seq), owned_by,
-                           unlogged=rel["relpersistence"] == "u", comment=rel["comment"],
-                           acl=acl(rel["acl"]), default_acl=acl(rel["default_acl"]))
-            _add(r, obj, "pg_class", rel["oid"])
+                col = next(c for c in cols[owner.oid] if c.attnum == seq.owner_col)
+                owned_by = (owner.schema, owner.name, col.name)
+            obj = Sequence(rel.schema, rel.name, _seq_options(seq), owned_by,
+                           unlogged=rel.relpersistence == "u", comment=rel.comment,
+                           acl=acl(rel.acl), default_acl=acl(rel.default_acl))
+            _add(r, obj, "pg_class", rel.oid)
     for rel in relations:
-        kind = rel["relkind"]
+        kind = rel.relkind
         if kind in ("r", "p", "f"):
-            _table(r, rel, cols.get(rel["oid"], []), identity)
+            _table(r, rel, cols.get(rel.oid, []), identity)
         elif kind in ("v", "m"):
-            _view(r, rel, cols.get(rel["oid"], []))
+            _view(r, rel, cols.get(rel.oid, []))
 
 
 def _column(row: Row, identity: tuple[IdentityOptions, str | None] | None, partition: bool = False) -> Column:
-    generated = row["default_expr"] if row["attgenerated"] else None
+    generated = row.default_expr if row.attgenerated else None
     options, sequence = identity or (None, None)
     return Column(
-        row["name"], row["type"], not_null=row["attnotnull"], not_null_name=row["not_null_name"],
-        default=None if generated else row["default_expr"],
-        identity=row["attidentity"], identity_options=options, identity_sequence=sequence,
-        generated=generated, generated_kind=row["attgenerated"], collation=row["collation"],
-        storage=row["storage"], local=row["attislocal"] and not partition, position=row["attnum"],
-        comment=row["comment"], acl=acl(row["acl"]),
+        row.name, row.type, not_null=row.attnotnull, not_null_name=row.not_null_name,
+        default=None if generated else row.default_expr,
+        identity=row.attidentity, identity_options=options, identity_sequence=sequence,
+        generated=generated, generated_kind=row.attgenerated, collation=row.collation,
+        storage=row.storage, local=row.attislocal and not partition, position=row.attnum,
+        comment=row.comment, acl=acl(row.acl),
     )
 
 
 def _table(r: _Reader, rel: Row, cols: list[Row],
            identity: dict[tuple[int, int], tuple[IdentityOptions, str | None]]) -> None:
-    parents = [tuple(p) for p in rel["parents"]]
-    parent = parents[0] if rel["relispartition"] else None
+    parents = [tuple(p) for p in rel.parents or ()]
+    parent = parents[0] if rel.relispartition else None
     table = Table(
-        rel["schema"], rel["name"],
-        columns=tuple(_column(c, identity.get((rel["oid"], c["attnum"])), rel["relispartition"]) for c in cols),
-        partitioned=rel["relkind"] == "p", unlogged=rel["relpersistence"] == "u",
-        options=tuple(sorted(rel["reloptions"] or ())), partition_key=rel["partition_key"],
-        parent=parent, partition_bound=rel["partition_bound"],
+        rel.schema, rel.name,
+        columns=tuple(_column(c, identity.get((rel.oid, c.attnum)), rel.relispartition) for c in cols),
+        partitioned=rel.relkind == "p", unlogged=rel.relpersistence == "u",
+        options=tuple(sorted(rel.reloptions or ())), partition_key=rel.partition_key,
+        parent=parent, partition_bound=rel.partition_bound,
         inherits=() if parent else tuple(parents),
-        rls=rel["relrowsecurity"], force_rls=rel["relforcerowsecurity"],
-        replica_identity=rel["relreplident"], comment=rel["comment"],
-        acl=acl(rel["acl"]), default_acl=acl(rel["default_acl"]),
+        rls=rel.relrowsecurity, force_rls=rel.relforcerowsecurity,
+        replica_identity=rel.relreplident, comment=rel.comment,
+        acl=acl(rel.acl), default_acl=acl(rel.default_acl),
     )
-    _add(r, table, "pg_class", rel["oid"])
-    r.remember("pg_type", rel["reltype"], table.key)
+    _add(r, table, "pg_class", rel.oid)
+    r.remember("pg_type", rel.reltype, table.key)
     for c in cols:
-        key = table.column_key(c["name"])
-        r.remember("pg_class", rel["oid"], key, c["attnum"])
+        key = table.column_key(c.name)
+        r.remember("pg_class", rel.oid, key, c.attnum)
         r.schema.depend(key, table.key)
-        if c["attrdef_oid"]:
-            r.remember("pg_attrdef", c["attrdef_oid"], table.default_key(c["name"]))
+        if c.attrdef_oid:
+            r.remember("pg_attrdef", c.attrdef_oid, table.default_key(c.name))
     for p in parents:
         r.schema.depend(table.key, ("table", *p))
 
 
 def _view(r: _Reader, rel: Row, cols: list[Row]) -> None:
     view = View(
-        rel["schema"], rel["name"], definition=rel["viewdef"], materialized=rel["relkind"] == "m",
-        options=tuple(sorted(rel["reloptions"] or ())), columns=tuple((c["name"], c["type"]) for c in cols),
-        populated=rel["relispopulated"],
-        column_comments=tuple((c["name"], c["comment"]) for c in cols if c["comment"]),
-        column_acls=tuple((c["name"], acl(c["acl"])) for c in cols if c["acl"]),
-        comment=rel["comment"], acl=acl(rel["acl"]), default_acl=acl(rel["default_acl"]),
+        rel.schema, rel.name, definition=rel.viewdef, materialized=rel.relkind == "m",
+        options=tuple(sorted(rel.reloptions or ())), columns=tuple((c.name, c.type) for c in cols),
+        populated=rel.relispopulated,
+        column_comments=tuple((c.name, c.comment) for c in cols if c.comment),
+        column_acls=tuple((c.name, acl(c.acl)) for c in cols if c.acl),
+        comment=rel.comment, acl=acl(rel.acl), default_acl=acl(rel.default_acl),
     )
-    _add(r, view, "pg_class", rel["oid"])
-    r.remember("pg_type", rel["reltype"], view.key)
-    r.remember("pg_rewrite", rel["view_rule"], view.key)  # what the view reads hangs off this rule
+    _add(r, view, "pg_class", rel.oid)
+    r.remember("pg_type", rel.reltype, view.key)
+    r.remember("pg_rewrite", rel.view_rule, view.key)  # what the view reads hangs off this rule
 
 
 def _types(r: _Reader, types: list[Row], relations: list[Row], columns: list[Row]) -> None:
     composite_cols: dict[int, list[Row]] = {}
     for col in columns:
-        composite_cols.setdefault(col["attrelid"], []).append(col)
-    composite_rel = {rel["oid"]: rel for rel in relations if rel["relkind"] == "c"}
+        composite_cols.setdefault(col.attrelid, []).append(col)
+    composite_rel = {rel.oid: rel for rel in relations if rel.relkind == "c"}
     arrays: list[Row] = []
     for t in types:
-        common: dict[str, Any] = dict(comment=t["comment"], acl=acl(t["acl"]), default_acl=acl(t["default_acl"]))
+        common: dict[str, Any] = dict(comment=t.comment, acl=acl(t.acl), default_acl=acl(t.default_acl))
         obj: DbObject | None = None
-        if not t["own"]:
+        if not t.own:
             continue
-        if t["typtype"] == "e":
-            obj = EnumType(t["schema"], t["name"], tuple(t["labels"] or ()), **common)
-        elif t["typtype"] == "d":
-            obj = Domain(t["schema"], t["name"], t["base_type"], default=t["typdefault"],
-                         not_null=t["typnotnull"], collation=t["collation"], **common)
-        elif t["typtype"] == "r":
-            rng = t["range"]
-            obj = RangeType(t["schema"], t["name"], rng["subtype"], rng["opclass"], rng["collation"],
+        if t.typtype == "e":
+            obj = EnumType(t.schema, t.name, tuple(t.labels or ()), **common)
+        elif t.typtype == "d":
+            obj = Domain(t.schema, t.name, t.base_type, default=t.typdefault,
+                         not_null=t.typnotnull, collation=t.collation, **common)
+        elif t.typtype == "r":
+            rng = t.range
+            obj = RangeType(t.schema, t.name, rng["subtype"], rng["opclass"], rng["collation"],
                             rng["canonical"], rng["subdiff"], rng["multirange"], **common)
             r.remember("pg_type", rng["multirange_oid"], obj.key)  # its multirange stands for it
-        elif t["typtype"] == "c" and t["typrelid"] in composite_rel:
-            attrs = tuple((c["name"], c["type"], c["collation"]) for c in composite_cols.get(t["typrelid"], []))
-            obj = CompositeType(t["schema"], t["name"], attrs, **common)
-            r.remember("pg_class", t["typrelid"], obj.key)
-        elif t["typcategory"] == "A":
+        elif t.typtype == "c" and t.typrelid in composite_rel:
+            attrs = tuple((c.name, c.type, c.collation) for c in composite_cols.get(t.typrelid, []))
+            obj = CompositeType(t.schema, t.name, attrs, **common)
+            r.remember("pg_class", t.typrelid, obj.key)
+        elif t.typcategory == "A":
             arrays.append(t)
         if obj is not None:
-            _add(r, obj, "pg_type", t["oid"])
+            _add(r, obj, "pg_type", t.oid)
     for t in arrays:  # an array type stands for its element type
-        element = r.keys.get(("pg_type", t["typelem"], 0))
+        element = r.keys.get(("pg_type", t.typelem, 0))
         if element:
-            r.remember("pg_type", t["oid"], element)
+            r.remember("pg_type", t.oid, element)
 
 
 def _constraints(r: _Reader, rows: list[Row]) -> None:
     domains: dict[Key, list[tuple[str, str]]] = {}
     for row in rows:
-        if row["type_name"] is not None:
-            key = ("type", row["schema"], row["type_name"])
-            domains.setdefault(key, []).append((row["name"], row["definition"]))
-            r.remember("pg_constraint", row["oid"], key)
+        if row.type_name is not None:
+            key = ("type", row.schema, row.type_name)
+            domains.setdefault(key, []).append((row.name, row.definition))
+            r.remember("pg_constraint", row.oid, key)
             continue
-        attached = row["relispartition"] and row["contype"] in ("p", "u", "x") and row["parent"]
-        if not attached and (not row["conislocal"] or row["conparentid"]):
+        attached = row.relispartition and row.contype in ("p", "u", "x") and row.parent_name is not None
+        if not attached and (not row.conislocal or row.conparentid):
             continue  # inherited from a parent table (CHECK, a partition's FK clone): created with it
-        obj = Constraint(row["schema"], row["table_name"], row["name"], row["contype"], row["definition"],
-                         parent=tuple(row["parent"]) if attached else None, comment=row["comment"])
+        obj = Constraint(row.schema, row.table_name, row.name, row.contype, row.definition,
+                         parent=(row.parent_schema, row.parent_table, row.parent_name) if attached else None,
+                         comment=row.comment)
         r.schema.add(obj)
-        r.remember("pg_constraint", row["oid"], obj.key)
-        r.schema.depend(obj.key, ("table", row["schema"], row["table_name"]))
+        r.remember("pg_constraint", row.oid, obj.key)
+        r.schema.depend(obj.key, ("table", row.schema, row.table_name))
     for key, cons in domains.items():
         dom = r.schema.objects.get(key)
         if isinstance(dom, Domain):
@@ -327,52 +328,54 @@ def _constraints(r: _Reader, rows: list[Row]) -> None:
 
 
 def _indexes(r: _Reader, rows: list[Row]) -> None:
-    by_oid = {row["oid"]: row for row in rows}
+    by_oid = {row.oid: row for row in rows}
     for row in rows:  # first every index's key, so that a partition's index can name its parent's
-        backs = row["constraint_oid"] and r.keys.get(("pg_constraint", row["constraint_oid"], 0))
-        r.remember("pg_class", row["oid"], backs or ("index", row["schema"], row["name"]))
-        if row["derived"]:
-            row["definition"] = _derived_definition(row, by_oid)
+        backs = row.constraint_oid and r.keys.get(("pg_constraint", row.constraint_oid, 0))
+        r.remember("pg_class", row.oid, backs or ("index", row.schema, row.name))
+    definitions: dict[int, str] = {}
     for row in rows:
-        if row["constraint_oid"]:
+        if row.constraint_oid:
             continue  # the constraint is the object
         parent = parent_key = None
-        if row["parent"]:  # attached to the partitioned table's index (or its constraint's)
-            parent = (row["parent"][0], row["parent"][1])
-            parent_key = r.keys.get(("pg_class", row["parent"][2], 0))
-        obj = Index(row["schema"], row["name"], table=row["table_name"], definition=row["definition"],
-                    clustered=row["indisclustered"], on_view=row["relkind"] == "m", parent=parent,
-                    parent_key=parent_key, comment=row["comment"])
-        _add(r, obj, "pg_class", row["oid"])
+        if row.parent:  # attached to the partitioned table's index (or its constraint's)
+            parent = (row.parent[0], row.parent[1])
+            parent_key = r.keys.get(("pg_class", row.parent[2], 0))
+        obj = Index(row.schema, row.name, table=row.table_name, definition=_definition(row, by_oid, definitions),
+                    clustered=row.indisclustered, on_view=row.relkind == "m", parent=parent,
+                    parent_key=parent_key, comment=row.comment)
+        _add(r, obj, "pg_class", row.oid)
 
 
-def _derived_definition(row: Row, by_oid: dict[int, Row]) -> str:
-    """A partition's index definition from its parent's (see queries.INDEXES): the same after
-    `USING`, the partition's own name and table before."""
-    parent = by_oid[row["parent"][2]]
-    if parent["definition"] is None:
-        parent["definition"] = _derived_definition(parent, by_oid)
-    if not parent["definition"].startswith(parent["prefix"] + "USING "):
-        raise AssertionError(f"unexpected index definition {parent['definition']!r}")
-    return row["prefix"] + parent["definition"][len(parent["prefix"]):]
+def _definition(row: Row, by_oid: dict[int, Row], derived: dict[int, str]) -> str:
+    """An index's definition; a partition's is derived from its parent's (see queries.INDEXES):
+    the same after `USING`, the partition's own name and table before. `derived` keeps those made."""
+    if not row.derived:
+        return row.definition
+    if row.oid not in derived:
+        parent = by_oid[row.parent[2]]
+        above = _definition(parent, by_oid, derived)
+        if not above.startswith(parent.prefix + "USING "):
+            raise AssertionError(f"unexpected index definition {above!r}")
+        derived[row.oid] = row.prefix + above[len(parent.prefix):]
+    return derived[row.oid]
 
 
 def _functions(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        definition = row["definition"] or _aggregate_definition(row)
-        modes = row["proargmodes"] or ["i"] * len(row["proargnames"] or [])
-        in_names = tuple(n for n, m in zip(row["proargnames"] or [], modes) if m in ("i", "b", "v"))
+        definition = row.definition or _aggregate_definition(row)
+        modes = row.proargmodes or ["i"] * len(row.proargnames or [])
+        in_names = tuple(n for n, m in zip(row.proargnames or [], modes) if m in ("i", "b", "v"))
         obj = Function(
-            row["schema"], row["name"], row["identity_args"], definition, result=row["result"],
-            argument_names=in_names, prokind=row["prokind"],
-            comment=row["comment"], acl=acl(row["acl"]), default_acl=acl(row["default_acl"]),
+            row.schema, row.name, row.identity_args, definition, result=row.result,
+            argument_names=in_names, prokind=row.prokind,
+            comment=row.comment, acl=acl(row.acl), default_acl=acl(row.default_acl),
         )
-        _add(r, obj, "pg_proc", row["oid"])
+        _add(r, obj, "pg_proc", row.oid)
 
 
 def _aggregate_definition(row: Row) -> str:
     """CREATE AGGREGATE text from pg_aggregate: PostgreSQL has no pg_get_aggregatedef."""
-    a = row["aggregate"]
+    a = row.aggregate
     parts = [f"SFUNC = {a['sfunc']}", f"STYPE = {a['stype']}"]
     for name, value in (("FINALFUNC", a["finalfunc"]), ("COMBINEFUNC", a["combinefunc"]),
                         ("SORTOP", a["sortop"] and f"OPERATOR({a['sortop'].split('(')[0]})")):
@@ -382,66 +385,66 @@ def _aggregate_definition(row: Row) -> str:
         parts.append("INITCOND = " + literal(a["agginitval"]))
     if a.get("aggfinalextra"):
         parts.append("FINALFUNC_EXTRA")
-    name = f"{ident(row['schema'])}.{ident(row['name'])}"
+    name = f"{ident(row.schema)}.{ident(row.name)}"
     return f"CREATE AGGREGATE {name}({a['args']}) ({', '.join(parts)})"
 
 
 def _triggers(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        obj = Trigger(row["schema"], row["table_name"], row["name"], row["definition"], row["tgenabled"],
-                      comment=row["comment"])
+        obj = Trigger(row.schema, row.table_name, row.name, row.definition, row.tgenabled,
+                      comment=row.comment)
         r.schema.add(obj)
-        r.remember("pg_trigger", row["oid"], obj.key)
+        r.remember("pg_trigger", row.oid, obj.key)
 
 
 def _event_triggers(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        obj = EventTrigger(row["name"], row["event"], row["function"], tuple(row["tags"]), row["evtenabled"],
-                           comment=row["comment"])
+        obj = EventTrigger(row.name, row.event, row.function, tuple(row.tags), row.evtenabled,
+                           comment=row.comment)
         r.schema.add(obj)
-        r.remember("pg_event_trigger", row["oid"], obj.key)
+        r.remember("pg_event_trigger", row.oid, obj.key)
 
 
 def _policies(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        obj = Policy(row["schema"], row["table_name"], row["name"], row["polpermissive"], row["polcmd"],
-                     tuple(row["roles"]), row["using_expr"], row["check_expr"], comment=row["comment"])
+        obj = Policy(row.schema, row.table_name, row.name, row.polpermissive, row.polcmd,
+                     tuple(row.roles), row.using_expr, row.check_expr, comment=row.comment)
         r.schema.add(obj)
-        r.remember("pg_policy", row["oid"], obj.key)
+        r.remember("pg_policy", row.oid, obj.key)
 
 
 def _rules(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        obj = Rule(row["schema"], row["table_name"], row["name"], row["definition"], row["ev_enabled"],
-                   comment=row["comment"])
+        obj = Rule(row.schema, row.table_name, row.name, row.definition, row.ev_enabled,
+                   comment=row.comment)
         r.schema.add(obj)
-        r.remember("pg_rewrite", row["oid"], obj.key)
+        r.remember("pg_rewrite", row.oid, obj.key)
 
 
 def _statistics(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        target = row["target"]
-        obj = Statistics(row["schema"], row["name"], row["definition"],
-                         None if target in (None, -1) else int(target), comment=row["comment"])
-        _add(r, obj, "pg_statistic_ext", row["oid"])
+        target = row.target
+        obj = Statistics(row.schema, row.name, row.definition,
+                         None if target in (None, -1) else int(target), comment=row.comment)
+        _add(r, obj, "pg_statistic_ext", row.oid)
 
 
 def _publications(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        p = row["row"]
+        p = row.row
         ops = [op for op in ("insert", "update", "delete", "truncate") if p.get(f"pub{op}")]
         target = "ALL TABLES" if p["puballtables"] else ", ".join(
-            f"{ident(s)}.{ident(t)}" for s, t in row["tables"])
+            f"{ident(s)}.{ident(t)}" for s, t in row.tables)
         definition = f"{target}|{','.join(ops)}|{p.get('pubviaroot')}"
-        obj = Publication(row["name"], definition, comment=row["comment"])
+        obj = Publication(row.name, definition, comment=row.comment)
         r.schema.add(obj)
-        r.remember("pg_publication", row["oid"], obj.key)
+        r.remember("pg_publication", row.oid, obj.key)
 
 
 def _default_privileges(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
-        obj = DefaultPrivilege(row["role"], row["schema"], row["object_type"], acl(row["acl"]),
-                               default_acl=acl(row["default_acl"]))
+        obj = DefaultPrivilege(row.role, row.schema, row.object_type, acl(row.acl),
+                               default_acl=acl(row.default_acl))
         r.schema.add(obj)
 
 

@@ -61,21 +61,24 @@ _RELATION_ACL_KIND = "(case when c.relkind = 'S' then 's' else 'r' end)::\"char\
 
 # Tables, partitioned tables, views, materialized views, sequences and composite types. A partition
 # bound holds only constants, so it is printed without opening the partition (as plain defaults are).
+# Parents come from one pass over pg_inherits, joined: a subquery per relation cost more.
 RELATIONS = f"""
 select c.oid, n.nspname as schema, c.relname as name, c.relkind, c.relpersistence, c.reloptions,
     case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partition_key,
     c.relispartition,
     case when c.relispartition then pg_get_expr(c.relpartbound, 0) end as partition_bound,
-    (select coalesce(json_agg(json_build_array(pn.nspname, pc.relname) order by i.inhseqno), '[]')
-        from pg_inherits i join pg_class pc on pc.oid = i.inhparent
-        join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parents,
+    p.parents,
     c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.relispopulated, c.reltype,
     case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as viewdef,
-    (select r.oid from pg_rewrite r where r.ev_class = c.oid and r.rulename = '_RETURN') as view_rule,
+    case when c.relkind in ('v', 'm') then
+        (select r.oid from pg_rewrite r where r.ev_class = c.oid and r.rulename = '_RETURN') end as view_rule,
     {_comment("c.oid", "pg_class")} as comment,
     {_acl("c.relacl", _RELATION_ACL_KIND, "c.relowner")} as acl,
     {_acl("null", _RELATION_ACL_KIND, "c.relowner")} as default_acl
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+left join (select i.inhrelid, json_agg(json_build_array(pn.nspname, pc.relname) order by i.inhseqno) as parents
+    from pg_inherits i join pg_class pc on pc.oid = i.inhparent join pg_namespace pn on pn.oid = pc.relnamespace
+    group by i.inhrelid) p on p.inhrelid = c.oid
 where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'S', 'c', 'f')
     and {_not_extension_member("pg_class", "c.oid")}
 order by n.nspname, c.relname
@@ -83,6 +86,7 @@ order by n.nspname, c.relname
 
 # Columns of those relations, in attnum order. A plain default cannot name columns, so it is printed
 # without its table: pg_get_expr() with a table opens it, which was most of this query's time.
+# Comments and NOT NULL names are joined on plain keys (hashable), not looked up row by row.
 COLUMNS = f"""
 select a.attrelid, a.attname as name, a.attnum, format_type(a.atttypid, a.atttypmod) as type,
     a.attnotnull, a.attidentity, a.attgenerated, a.attislocal, nn.conname as not_null_name,
@@ -91,11 +95,13 @@ select a.attrelid, a.attname as name, a.attnum, format_type(a.atttypid, a.atttyp
     case when a.attcollation <> t.typcollation then
         {_collation("a.attcollation")} end as collation,
     case when a.attstorage <> t.typstorage then a.attstorage end as storage,
-    {_comment("a.attrelid", "pg_class", "a.attnum")} as comment, a.attacl::text[] as acl
+    ds.description as comment, a.attacl::text[] as acl
 from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_type t on t.oid = a.atttypid
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-left join pg_constraint nn on nn.conrelid = a.attrelid and nn.contype = 'n' and nn.conkey = array[a.attnum]
-    and nn.coninhcount = 0
+left join pg_constraint nn on nn.conrelid = a.attrelid and nn.contype = 'n' and nn.conkey[1] = a.attnum
+    and cardinality(nn.conkey) = 1 and nn.coninhcount = 0
+left join pg_description ds on ds.objoid = a.attrelid and ds.classoid = 'pg_class'::regclass
+    and ds.objsubid = a.attnum
 where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'c', 'f')
     and a.attnum > 0 and not a.attisdropped
 order by a.attrelid, a.attnum
@@ -111,13 +117,13 @@ select con.oid, n.nspname as schema, c.relname as table_name, t.typname as type_
         then pg_get_constraintdef(con.oid) end as definition,
     con.conislocal, con.conparentid,
     c.relispartition,
-    (select json_build_array(pn.nspname, pc.relname, pcon.conname) from pg_constraint pcon
-        join pg_class pc on pc.oid = pcon.conrelid join pg_namespace pn on pn.oid = pc.relnamespace
-        where pcon.oid = con.conparentid) as parent,
+    pn.nspname as parent_schema, pc.relname as parent_table, pcon.conname as parent_name,
     {_comment("con.oid", "pg_constraint")} as comment
 from pg_constraint con join pg_namespace n on n.oid = con.connamespace
 left join pg_class c on c.oid = con.conrelid
 left join pg_type t on t.oid = con.contypid
+left join pg_constraint pcon on pcon.oid = con.conparentid left join pg_class pc on pc.oid = pcon.conrelid
+left join pg_namespace pn on pn.oid = pc.relnamespace
 where con.connamespace = any(%(nsp)s) and con.contype in ('p', 'u', 'f', 'c', 'x')
 order by n.nspname, c.relname, con.conname
 """
@@ -127,7 +133,7 @@ order by n.nspname, c.relname, con.conname
 # a fresh backend (it sets up a deparse context naming every column of the table), so two kinds of
 # index are printed without it, exactly as it prints them:
 # - `simple`: plain columns with their type's own default operator class and their column's
-#   collation, no INCLUDE, WITH, WHERE or UNIQUE: printed here from the catalogs;
+#   collation, no INCLUDE, WITH, WHERE or NULLS NOT DISTINCT: printed here from the catalogs;
 # - `derived`: attached to a partitioned table's index with the same storage options (PostgreSQL
 #   attaches only an index that matches): rebuilt by the reader from `prefix`, the part before
 #   `USING`, and the parent's definition after it.
@@ -169,7 +175,7 @@ cross join lateral (  -- lookups by key for each column: a join here gets hashed
     cross join lateral (select oc.opcdefault, oc.opcintype, oc.opcmethod from pg_opclass oc
         where oc.oid = col.opclass) oc
     where k.oid is null and not derived and i.indexprs is null and i.indpred is null
-        and i.indnatts = i.indnkeyatts and not i.indisunique and ic.reloptions is null) simple
+        and i.indnatts = i.indnkeyatts and not i.indnullsnotdistinct and ic.reloptions is null) simple
 where ic.relnamespace = any(%(nsp)s) and tc.relkind in ('r', 'p', 'm')
 order by n.nspname, ic.relname
 """
