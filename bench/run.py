@@ -39,45 +39,62 @@ PG15 = "/usr/lib/postgresql/15/bin"
 BIN = Path(sys.executable).parent
 
 
-def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, float]:
-    """Median wall time and peak memory of a command, through GNU time's %e and %M."""
-    walls, peaks = [], []
+Command = tuple[list[str], "dict[str, str] | None"]  # argv, environment (None: the bench's own)
+
+
+def timed_together(commands: dict[str, Command], runs: int) -> dict[str, dict[str, float]]:
+    """Median wall time and peak memory (GNU time's %M) of each command. The commands take turns,
+    one run each per round, so that a slower or busier stretch of a shared machine weighs on all
+    of them alike instead of on whichever ran then."""
+    walls: dict[str, list[float]] = {label: [] for label in commands}
+    peaks: dict[str, list[float]] = {label: [] for label in commands}
     for _ in range(runs):
-        with tempfile.NamedTemporaryFile("r") as out:
-            start = time.perf_counter()
-            subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%M", *cmd], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=False, env=env)
-            walls.append(time.perf_counter() - start)
-            peaks.append(int(out.read().split()[-1]) / 1024)
-    return {"seconds": statistics.median(walls), "peak_mb": max(peaks)}
+        for label, (cmd, env) in commands.items():
+            with tempfile.NamedTemporaryFile("r") as out:
+                start = time.perf_counter()
+                subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%M", *cmd], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=False, env=env)
+                walls[label].append(time.perf_counter() - start)
+                peaks[label].append(int(out.read().split()[-1]) / 1024)
+    return {label: {"seconds": statistics.median(walls[label]), "peak_mb": max(peaks[label])} for label in commands}
+
+
+def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, float]:
+    return timed_together({"it": (cmd, env)}, runs)["it"]
 
 
 def load(server: object, path: Path) -> str:
+    """A new database with `path` loaded, then vacuumed and analyzed: the steady state autovacuum
+    would reach a minute later, reached now, so that it does not run during the timings."""
     name = server.create_database()  # type: ignore[attr-defined]
     with psycopg.connect(server.url(name), autocommit=True) as conn:  # type: ignore[attr-defined]
         conn.execute(path.read_bytes())
+        conn.execute("VACUUM ANALYZE")
     return server.url(name)  # type: ignore[attr-defined]
 
 
-def warm_and_own(command: list[str], runs: int) -> dict[str, dict[str, float]]:
-    """A schemashift command as a user runs it (after a first call, in the warm process), and in a
-    process of its own (warm processes off); peak memory is the calling process's."""
+def warm_and_own(command: list[str], runs: int,
+                 peers: dict[str, Command] | None = None) -> dict[str, dict[str, float]]:
+    """A schemashift command as a user runs it (after a first call, in the warm process, "warm"),
+    in a process of its own (warm processes off, "own_process"), and `peers` timed in turn with
+    them; peak memory is the calling process's."""
     with diffs.user_envs(BIN / "schemashift") as (env, own_env):
         subprocess.run(command, env=env, capture_output=True, check=False)  # starts the warm process
         diffs.wait_warm(Path(env["XDG_CACHE_HOME"]))
-        return {"warm": timed(command, runs, env), "own_process": timed(command, runs, own_env)}
+        return timed_together({"warm": (command, env), "own_process": (command, own_env), **(peers or {})}, runs)
 
 
 def gitlab_diff(server: object, runs: int) -> dict[str, object]:
     """`diff` of GitLab's two schemas, both already loaded: schemashift vs migra on the same URLs."""
     a = load(server, CORPUS / "gitlab" / "init_structure.sql")
     b = load(server, CORPUS / "gitlab" / "structure.sql")
-    ours = warm_and_own([str(BIN / "schemashift"), "diff", "--unsafe", a, b], runs)
     as_sqlalchemy = [u.replace("postgresql://", "postgresql+psycopg://") for u in (a, b)]
-    migra = timed([str(BIN / "migra"), "--unsafe", *as_sqlalchemy], runs)
-    return {"schemashift": ours["warm"], "schemashift_own_process": ours["own_process"], "migra": migra,
-            "ratio": migra["seconds"] / ours["warm"]["seconds"],
-            "ratio_own_process": migra["seconds"] / ours["own_process"]["seconds"], "runs": runs}
+    found = warm_and_own([str(BIN / "schemashift"), "diff", "--unsafe", a, b], runs,
+                         {"migra": ([str(BIN / "migra"), "--unsafe", *as_sqlalchemy], None)})
+    migra = found["migra"]
+    return {"schemashift": found["warm"], "schemashift_own_process": found["own_process"], "migra": migra,
+            "ratio": migra["seconds"] / found["warm"]["seconds"],
+            "ratio_own_process": migra["seconds"] / found["own_process"]["seconds"], "runs": runs}
 
 
 def _inspection_queries(url: str) -> list[str]:
@@ -133,10 +150,9 @@ def cli_diff(a: Path, b: Path, runs: int, extra: tuple[str, ...] = ()) -> dict[s
 
 
 def help_startup(runs: int) -> dict[str, object]:
-    ours = warm_and_own([str(BIN / "schemashift"), "--help"], runs)
-    python = timed([sys.executable, "-c", "pass"], runs)
-    return {"schemashift_help": ours["warm"], "schemashift_help_own_process": ours["own_process"],
-            "python_pass": python}
+    found = warm_and_own([str(BIN / "schemashift"), "--help"], runs, {"python": ([sys.executable, "-c", "pass"], None)})
+    return {"schemashift_help": found["warm"], "schemashift_help_own_process": found["own_process"],
+            "python_pass": found["python"]}
 
 
 def migration_runs(runs: int) -> dict[str, object]:

@@ -61,13 +61,14 @@ _RELATION_ACL_KIND = "(case when c.relkind = 'S' then 's' else 'r' end)::\"char\
 
 # Tables, partitioned tables, views, materialized views, sequences and composite types. A partition
 # bound holds only constants, so it is printed without opening the partition (as plain defaults are).
-# Parents come from one pass over pg_inherits, joined: a subquery per relation cost more.
 RELATIONS = f"""
 select c.oid, n.nspname as schema, c.relname as name, c.relkind, c.relpersistence, c.reloptions,
     case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partition_key,
     c.relispartition,
     case when c.relispartition then pg_get_expr(c.relpartbound, 0) end as partition_bound,
-    p.parents,
+    (select json_agg(json_build_array(pn.nspname, pc.relname) order by i.inhseqno)
+        from pg_inherits i join pg_class pc on pc.oid = i.inhparent
+        join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parents,
     c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.relispopulated, c.reltype,
     case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as viewdef,
     case when c.relkind in ('v', 'm') then
@@ -76,9 +77,6 @@ select c.oid, n.nspname as schema, c.relname as name, c.relkind, c.relpersistenc
     {_acl("c.relacl", _RELATION_ACL_KIND, "c.relowner")} as acl,
     {_acl("null", _RELATION_ACL_KIND, "c.relowner")} as default_acl
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-left join (select i.inhrelid, json_agg(json_build_array(pn.nspname, pc.relname) order by i.inhseqno) as parents
-    from pg_inherits i join pg_class pc on pc.oid = i.inhparent join pg_namespace pn on pn.oid = pc.relnamespace
-    group by i.inhrelid) p on p.inhrelid = c.oid
 where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'S', 'c', 'f')
     and {_not_extension_member("pg_class", "c.oid")}
 order by n.nspname, c.relname
