@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
-from psycopg.rows import namedtuple_row
+from psycopg.rows import namedtuple_row, tuple_row
 
 from ...gcpause import gc_paused
 from ...model import (
@@ -100,29 +101,36 @@ class _Reader:
 def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
     """Inspect inside one REPEATABLE READ, read-only transaction on `conn`.
 
-    Once the namespaces are known, every other query is sent at once (pipeline mode): the server
-    works on the next one while the rows of the previous become objects here.
+    Once the namespaces are known, the other queries run one after another on a thread of their own,
+    and the rows of each are read and become objects here as soon as it is done, while the server
+    works on the next. (In pipeline mode psycopg hands back the first result only once every query
+    sent has finished, so the objects waited for the server's last query.)
     """
     options = options or InspectOptions()
     schema = Schema(server_version=conn.info.server_version)
     reader = _Reader(schema, options)
-    with gc_paused(), conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        conn.execute("SET LOCAL search_path = ''")
-        namespaces = conn.cursor(row_factory=namedtuple_row).execute(q.NAMESPACES, dict(
-            include=list(options.schemas), exclude=list(options.exclude_schemas))).fetchall()
-        nsp = [r.oid for r in namespaces]
-        all_schemas = not options.schemas and not options.exclude_schemas
-        params = dict(nsp=nsp, all_schemas=all_schemas)
-        queries = [q.EXTENSIONS, q.COLLATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES, q.CONSTRAINTS,
-                   q.INDEXES, q.FUNCTIONS, q.TRIGGERS, *((q.EVENT_TRIGGERS, q.PUBLICATIONS) if all_schemas else ()),
-                   q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES]
-        with conn.pipeline():
-            sent = {query: conn.cursor(row_factory=namedtuple_row).execute(query, params) for query in queries}
-            depends = conn.cursor().execute(q.DEPENDS)  # plain tuples: the biggest result by far
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="schemashift-inspect")
+    try:
+        with gc_paused(), conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            conn.execute("SET LOCAL search_path = ''")
+            namespaces = conn.cursor(row_factory=namedtuple_row).execute(q.NAMESPACES, dict(
+                include=list(options.schemas), exclude=list(options.exclude_schemas))).fetchall()
+            all_schemas = not options.schemas and not options.exclude_schemas
+            params = dict(nsp=[r.oid for r in namespaces], all_schemas=all_schemas)
+
+            def run(query: str, row_factory: Any = namedtuple_row) -> psycopg.Cursor[Any]:
+                return conn.cursor(row_factory=row_factory).execute(query, params)
+
+            queries = [q.EXTENSIONS, q.COLLATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES, q.CONSTRAINTS,
+                       q.INDEXES, q.FUNCTIONS, q.TRIGGERS,
+                       *((q.EVENT_TRIGGERS, q.PUBLICATIONS) if all_schemas else ()),
+                       q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES]
+            pending = {query: runner.submit(run, query) for query in queries}
+            depends = runner.submit(run, q.DEPENDS, tuple_row)  # plain tuples: the biggest result by far
 
             def fetch(query: str) -> list[Row]:
-                return sent.pop(query).fetchall()
+                return pending.pop(query).result().fetchall()
 
             _namespaces(reader, namespaces)
             _extensions(reader, fetch(q.EXTENSIONS))
@@ -141,7 +149,9 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
             _rules(reader, fetch(q.RULES))
             _statistics(reader, fetch(q.STATISTICS))
             _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES))
-            _depends(reader, depends.fetchall())  # type: ignore[arg-type]
+            _depends(reader, depends.result().fetchall())
+    finally:
+        runner.shutdown(cancel_futures=True)  # after a failure: the queries not yet sent never are
     return schema
 
 
