@@ -403,6 +403,7 @@ class Schema:
     def depend(self, key: Key, on: Key) -> None:
         if key != on:
             self.depends.setdefault(key, set()).add(on)
+            self._cached = None
 
     def attached_to(self, parent: Key) -> list[Key]:
         """Indexes and constraints of partitions attached to the index or constraint `parent`."""
@@ -421,19 +422,21 @@ class Schema:
 
     def _lookups(self) -> _Lookups:
         if self._cached is None:
-            self._cached = _Lookups.of(self.objects.values())
+            self._cached = _Lookups.of(self.objects.values(), self.depends)
         return self._cached
+
+    def prepare(self) -> Schema:
+        """Build the lookups now rather than on first use: `api.diff` calls this on each side's own
+        thread, so that the side done first has them ready when the diff starts."""
+        self._lookups()
+        return self
 
     def dependencies(self, key: Key) -> frozenset[Key]:
         return frozenset(self.depends.get(key, ()))
 
     def dependents(self) -> dict[Key, set[Key]]:
-        """The reverse of `depends`: key → keys that depend on it."""
-        result: dict[Key, set[Key]] = {}
-        for key, ons in self.depends.items():
-            for on in ons:
-                result.setdefault(on, set()).add(key)
-        return result
+        """The reverse of `depends`: key → keys that depend on it (built once; not to be changed)."""
+        return self._lookups().dependents
 
     def without_table(self, schema: str, name: str) -> Schema:
         """A copy without one table and what lives on it (constraints, indexes, triggers, policies,
@@ -475,10 +478,14 @@ class _Lookups:
     attachments_on: dict[tuple[str, str], list[Key]] = field(default_factory=dict)
     constraints_on: dict[tuple[str, str], list[Constraint]] = field(default_factory=dict)
     children_of: dict[tuple[str, str], list[Table]] = field(default_factory=dict)
+    dependents: dict[Key, set[Key]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, objects: Iterable[DbObject]) -> _Lookups:
+    def of(cls, objects: Iterable[DbObject], depends: dict[Key, set[Key]]) -> _Lookups:
         found = cls()
+        for key, ons in depends.items():
+            for on in ons:
+                found.dependents.setdefault(on, set()).add(key)
         for obj in objects:
             if isinstance(obj, Constraint):
                 found.constraints_on.setdefault((obj.schema, obj.table), []).append(obj)

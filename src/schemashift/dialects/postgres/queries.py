@@ -96,8 +96,9 @@ select a.attrelid, a.attname as name, a.attnum, format_type(a.atttypid, a.atttyp
     ds.description as comment, a.attacl::text[] as acl
 from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_type t on t.oid = a.atttypid
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-left join pg_constraint nn on nn.conrelid = a.attrelid and nn.contype = 'n' and nn.conkey[1] = a.attnum
-    and cardinality(nn.conkey) = 1 and nn.coninhcount = 0
+left join (select * from pg_constraint  -- catalogued from 18 on: else never looked up
+    where current_setting('server_version_num')::int >= 180000) nn on nn.conrelid = a.attrelid
+    and nn.contype = 'n' and nn.conkey[1] = a.attnum and cardinality(nn.conkey) = 1 and nn.coninhcount = 0
 left join pg_description ds on ds.objoid = a.attrelid and ds.classoid = 'pg_class'::regclass
     and ds.objsubid = a.attnum
 where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'c', 'f')
@@ -126,6 +127,23 @@ where con.connamespace = any(%(nsp)s) and con.contype in ('p', 'u', 'f', 'c', 'x
 order by n.nspname, c.relname, con.conname
 """
 
+# The column list of a `simple` index (see INDEXES) as pg_get_indexdef prints it, or NULL when a
+# column is not simple. Lookups by key for each column: a join here gets hashed, ten times slower.
+# A scalar subquery, guarded by a CASE, so that it runs only for indexes that may be simple.
+_SIMPLE_INDEX_COLUMNS = """(select case when bool_and(oc.opcdefault and oc.opcintype = a.atttypid
+            and oc.opcmethod = ic.relam and col.coll = a.attcollation and ia.attoptions is null
+            and (col.opt = 0 or am.amname = 'btree'))
+        then string_agg(quote_ident(a.attname) || case when col.opt & 1 = 1 then ' DESC' else '' end
+            || case col.opt when 1 then ' NULLS LAST' when 2 then ' NULLS FIRST' else '' end, ', ' order by col.n) end
+    from unnest(i.indkey::int2[], i.indclass::oid[], i.indcollation::oid[], i.indoption::int2[])
+        with ordinality as col(attnum, opclass, coll, opt, n)
+    cross join lateral (select a.attname, a.atttypid, a.attcollation from pg_attribute a
+        where a.attrelid = i.indrelid and a.attnum = col.attnum) a
+    cross join lateral (select ia.attoptions from pg_attribute ia where ia.attrelid = i.indexrelid
+        and ia.attnum = col.n) ia
+    cross join lateral (select oc.opcdefault, oc.opcintype, oc.opcmethod from pg_opclass oc
+        where oc.oid = col.opclass) oc)"""
+
 # Indexes; `constraint_oid` marks those that back a PRIMARY KEY / UNIQUE / EXCLUDE constraint, whose
 # definition is the constraint's (so theirs is not printed). pg_get_indexdef costs ~90 µs an index on
 # a fresh backend (it sets up a deparse context naming every column of the table), so two kinds of
@@ -138,8 +156,10 @@ order by n.nspname, c.relname, con.conname
 INDEXES = f"""
 select i.indexrelid as oid, n.nspname as schema, ic.relname as name, tc.relname as table_name,
     case when k.oid is not null or derived then null
-        when simple.ok then prefix || 'USING ' || quote_ident(am.amname) || ' (' || simple.columns || ')'
-        else pg_get_indexdef(i.indexrelid) end as definition,
+        else coalesce(prefix || 'USING ' || quote_ident(am.amname) || ' (' || (case when i.indexprs is null
+            and i.indpred is null and i.indnatts = i.indnkeyatts and not i.indnullsnotdistinct
+            and ic.reloptions is null then {_SIMPLE_INDEX_COLUMNS} end) || ')', pg_get_indexdef(i.indexrelid))
+        end as definition,
     derived, prefix, i.indisclustered, tc.relkind, k.oid as constraint_oid,
     case when h.inhparent is not null then json_build_array(pn.nspname, pc.relname, h.inhparent::bigint) end
         as parent,
@@ -157,23 +177,6 @@ cross join lateral (select pc.oid is not null and pc.relnamespace = any(%(nsp)s)
     format('CREATE %%sINDEX %%s ON %%s%%s.%%s ', case when i.indisunique then 'UNIQUE ' end,
         quote_ident(ic.relname), case when ic.relkind = 'I' then 'ONLY ' end, quote_ident(tn.nspname),
         quote_ident(tc.relname)) as prefix) d
-cross join lateral (  -- lookups by key for each column: a join here gets hashed, ten times slower
-    select coalesce(bool_and(oc.opcdefault and oc.opcintype = a.atttypid and oc.opcmethod = ic.relam
-            and col.coll = a.attcollation and ia.attoptions is null and (col.opt = 0 or am.amname = 'btree')),
-            false) as ok,
-        string_agg(quote_ident(a.attname) || case when col.opt & 1 = 1 then ' DESC' else '' end
-            || case col.opt when 1 then ' NULLS LAST' when 2 then ' NULLS FIRST' else '' end, ', ' order by col.n)
-            as columns
-    from unnest(i.indkey::int2[], i.indclass::oid[], i.indcollation::oid[], i.indoption::int2[])
-        with ordinality as col(attnum, opclass, coll, opt, n)
-    cross join lateral (select a.attname, a.atttypid, a.attcollation from pg_attribute a
-        where a.attrelid = i.indrelid and a.attnum = col.attnum) a
-    cross join lateral (select ia.attoptions from pg_attribute ia where ia.attrelid = i.indexrelid
-        and ia.attnum = col.n) ia
-    cross join lateral (select oc.opcdefault, oc.opcintype, oc.opcmethod from pg_opclass oc
-        where oc.oid = col.opclass) oc
-    where k.oid is null and not derived and i.indexprs is null and i.indpred is null
-        and i.indnatts = i.indnkeyatts and not i.indnullsnotdistinct and ic.reloptions is null) simple
 where ic.relnamespace = any(%(nsp)s) and tc.relkind in ('r', 'p', 'm')
 order by n.nspname, ic.relname
 """
