@@ -84,11 +84,11 @@ def diff(source: Source, target: Source, *, schemas: list[str] | str | None = No
     pg_bin = for_comparison([source, target], dev_url, pg_bin)
     opts = dict(schemas=schemas, exclude_schemas=exclude_schemas, ignore_extension_versions=ignore_extension_versions,
                 ignore_tables=ignore_tables, dev_url=dev_url, pg_bin=pg_bin)
-    def prepared(side: Source) -> Schema:
-        return inspect(side, **opts).prepare()  # type: ignore[arg-type]
+    def prepared(side: Source, as_source: bool) -> Schema:
+        return inspect(side, **opts).prepare(as_source=as_source)  # type: ignore[arg-type]
 
     with gc_paused(), ThreadPoolExecutor(max_workers=1 if source is target else 2) as pool:
-        sides = [pool.submit(prepared, side) for side in (source, target)]
+        sides = [pool.submit(prepared, side, as_source) for side, as_source in ((source, True), (target, False))]
         return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges)
 
 

@@ -425,10 +425,13 @@ class Schema:
             self._cached = _Lookups.of(self.objects.values(), self.depends)
         return self._cached
 
-    def prepare(self) -> Schema:
-        """Build the lookups now rather than on first use: `api.diff` calls this on each side's own
-        thread, so that the side done first has them ready when the diff starts."""
-        self._lookups()
+    def prepare(self, *, as_source: bool) -> Schema:
+        """Build now, rather than on first use, what a diff looks up (the source's dependents too):
+        `api.diff` calls this on each side's own thread, so that the side done first has them ready
+        when the diff starts."""
+        lookups = self._lookups()
+        if as_source:
+            lookups.dependents()
         return self
 
     def dependencies(self, key: Key) -> frozenset[Key]:
@@ -436,7 +439,7 @@ class Schema:
 
     def dependents(self) -> dict[Key, set[Key]]:
         """The reverse of `depends`: key → keys that depend on it (built once; not to be changed)."""
-        return self._lookups().dependents
+        return self._lookups().dependents()
 
     def without_table(self, schema: str, name: str) -> Schema:
         """A copy without one table and what lives on it (constraints, indexes, triggers, policies,
@@ -478,14 +481,20 @@ class _Lookups:
     attachments_on: dict[tuple[str, str], list[Key]] = field(default_factory=dict)
     constraints_on: dict[tuple[str, str], list[Constraint]] = field(default_factory=dict)
     children_of: dict[tuple[str, str], list[Table]] = field(default_factory=dict)
-    dependents: dict[Key, set[Key]] = field(default_factory=dict)
+    depends: dict[Key, set[Key]] = field(default_factory=dict)
+    _dependents: dict[Key, set[Key]] | None = None
+
+    def dependents(self) -> dict[Key, set[Key]]:
+        if self._dependents is None:
+            self._dependents = {}
+            for key, ons in self.depends.items():
+                for on in ons:
+                    self._dependents.setdefault(on, set()).add(key)
+        return self._dependents
 
     @classmethod
     def of(cls, objects: Iterable[DbObject], depends: dict[Key, set[Key]]) -> _Lookups:
-        found = cls()
-        for key, ons in depends.items():
-            for on in ons:
-                found.dependents.setdefault(on, set()).add(key)
+        found = cls(depends=depends)
         for obj in objects:
             if isinstance(obj, Constraint):
                 found.constraints_on.setdefault((obj.schema, obj.table), []).append(obj)
