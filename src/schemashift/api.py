@@ -84,6 +84,7 @@ def diff(source: Source, target: Source, *, schemas: list[str] | str | None = No
     pg_bin = for_comparison([source, target], dev_url, pg_bin)
     opts = dict(schemas=schemas, exclude_schemas=exclude_schemas, ignore_extension_versions=ignore_extension_versions,
                 ignore_tables=ignore_tables, dev_url=dev_url, pg_bin=pg_bin)
+
     def prepared(side: Source, as_source: bool) -> Schema:
         return inspect(side, **opts).prepare(as_source=as_source)  # type: ignore[arg-type]
 

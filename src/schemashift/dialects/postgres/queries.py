@@ -5,6 +5,11 @@ They run in one REPEATABLE READ snapshot with `search_path` empty, so every name
 `%(nsp)s` is the array of namespace OIDs to read; objects that belong to an extension are skipped
 (the extension itself is the object). Version-specific catalog columns are read through
 `to_jsonb(row)` so one query serves PostgreSQL 15 to 18.
+
+A database just loaded has no statistics on its catalogs, and the planner then guesses one row for
+most scans. Every lookup here is therefore by an indexed key (a correlated subquery, or a join on
+one), never a join to an aggregate: planned for one row, such an aggregate ran once per relation
+(10 s for GitLab's schema instead of 50 ms).
 """
 
 from __future__ import annotations
@@ -84,7 +89,8 @@ order by n.nspname, c.relname
 
 # Columns of those relations, in attnum order. A plain default cannot name columns, so it is printed
 # without its table: pg_get_expr() with a table opens it, which was most of this query's time.
-# Comments and NOT NULL names are joined on plain keys (hashable), not looked up row by row.
+# Comments and NOT NULL names are joined: with catalog statistics the planner hashes them, without
+# (a database just loaded) it looks each up by index, which is what a subquery per row costs.
 COLUMNS = f"""
 select a.attrelid, a.attname as name, a.attnum, format_type(a.atttypid, a.atttypmod) as type,
     a.attnotnull, a.attidentity, a.attgenerated, a.attislocal, nn.conname as not_null_name,
