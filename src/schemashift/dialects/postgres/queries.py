@@ -319,11 +319,24 @@ left join pg_namespace n on n.oid = d.defaclnamespace
 where d.defaclnamespace = 0 or d.defaclnamespace = any(%(nsp)s)
 """
 
+# The catalogs whose objects the reader keeps: a dependency's end names one of them most of the time.
+_READ_CATALOGS = ("pg_class", "pg_type", "pg_constraint", "pg_proc", "pg_attrdef", "pg_namespace", "pg_trigger",
+                  "pg_rewrite", "pg_extension", "pg_collation", "pg_policy", "pg_event_trigger", "pg_publication",
+                  "pg_statistic_ext")
+
+
+def _catalog_name(oid: str) -> str:
+    """A catalog's name as `oid::regclass::text` prints it, compared with constants first: a name
+    looked up for each of GitLab's 34,000 dependency rows was a third of the query's time."""
+    cases = " ".join(f"when '{name}'::regclass then '{name}'" for name in _READ_CATALOGS)
+    return f"case {oid} {cases} else {oid}::regclass::text end"
+
+
 # Dependencies between user objects (OIDs past the bootstrap range), plus extension membership; not
 # those of the triggers behind constraints (a sixth of GitLab's rows), which are never read.
-DEPENDS = """
-select d.classid::regclass::text as cat, d.objid, d.objsubid,
-    d.refclassid::regclass::text as refcat, d.refobjid, d.refobjsubid, d.deptype
+DEPENDS = f"""
+select {_catalog_name("d.classid")} as cat, d.objid, d.objsubid,
+    {_catalog_name("d.refclassid")} as refcat, d.refobjid, d.refobjsubid, d.deptype
 from pg_depend d
 where d.deptype in ('n', 'a', 'i', 'e') and d.objid >= 16384 and d.refobjid >= 16384
     and not (d.classid = 'pg_trigger'::regclass and d.refclassid = 'pg_constraint'::regclass)
