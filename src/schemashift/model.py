@@ -402,7 +402,11 @@ class Schema:
 
     def depend(self, key: Key, on: Key) -> None:
         if key != on:
-            self.depends.setdefault(key, set()).add(on)
+            ons = self.depends.get(key)
+            if ons is None:  # not setdefault(key, set()): that builds a set for each of ~50,000 calls
+                self.depends[key] = {on}
+            else:
+                ons.add(on)
             self._cached = None
 
     def attached_to(self, parent: Key) -> list[Key]:

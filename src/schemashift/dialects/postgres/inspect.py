@@ -253,16 +253,17 @@ def _table(r: _Reader, rel: Row, cols: list[Row],
         replica_identity=rel.relreplident, comment=rel.comment,
         acl=acl(rel.acl), default_acl=acl(rel.default_acl),
     )
+    table_key = table.key
     _add(r, table, "pg_class", rel.oid)
-    r.remember("pg_type", rel.reltype, table.key)
+    r.remember("pg_type", rel.reltype, table_key)
     for c in cols:
         key = table.column_key(c.name)
         r.remember("pg_class", rel.oid, key, c.attnum)
-        r.schema.depend(key, table.key)
+        r.schema.depend(key, table_key)
         if c.attrdef_oid:
             r.remember("pg_attrdef", c.attrdef_oid, table.default_key(c.name))
     for p in parents:
-        r.schema.depend(table.key, ("table", *p))
+        r.schema.depend(table_key, ("table", *p))
 
 
 def _view(r: _Reader, rel: Row, cols: list[Row]) -> None:
