@@ -63,7 +63,7 @@ def _deps(schema: Schema, keys: Iterable[Key]) -> frozenset[Key]:
     keys = set(keys)
     out: set[Key] = set()
     for k in keys:
-        out |= schema.dependencies(k)
+        out.update(schema.depends.get(k, ()))
     return frozenset(out - keys)
 
 
@@ -130,8 +130,10 @@ def grant_statements(before: Acl, after: Acl, on: str, key: Key, ctx: Context,
 def annotate(old: DbObject | None, new: DbObject, ctx: Context) -> list[Statement]:
     """COMMENT and GRANT/REVOKE statements that take `old` (or a fresh object) to `new`."""
     before = old.acl if old is not None else new.default_acl
-    on = grant_target(new)
-    return comment_statements(old, new, ctx) + grant_statements(before, new.acl, on, new.key, ctx)
+    statements = comment_statements(old, new, ctx)
+    if before != new.acl:  # most objects keep the privileges they are created with
+        statements += grant_statements(before, new.acl, grant_target(new), new.key, ctx)
+    return statements
 
 
 @singledispatch

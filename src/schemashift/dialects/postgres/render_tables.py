@@ -102,15 +102,17 @@ def _owned_keys(t: Table) -> list[Key]:
 def _column_extras(t: Table, old: Column | None, new: Column, ctx: Context) -> list[Statement]:
     """SET STORAGE, COMMENT and column GRANTs, which CREATE TABLE / ADD COLUMN cannot say."""
     key = t.column_key(new.name)
-    name = f"{_table_name(t)}.{ident(new.name)}"
     out: list[Statement] = []
     if new.storage and (old is None or old.storage != new.storage):
         storage = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}[new.storage]
         out.append(alter(f"ALTER TABLE {_table_name(t)} ALTER COLUMN {ident(new.name)} SET STORAGE {storage}",
                          key, ctx, phase="column"))
-    out += comment_statements(old, new, ctx, name=f"COLUMN {name}", key=key)
+    if (old.comment if old is not None else None) != new.comment:  # names built only when needed
+        out += comment_statements(old, new, ctx, name=f"COLUMN {_table_name(t)}.{ident(new.name)}", key=key)
     before = old.acl if old is not None else frozenset()
-    out += grant_statements(before, new.acl, f"TABLE {_table_name(t)}", key, ctx, columns=f" ({ident(new.name)})")
+    if before != new.acl:
+        out += grant_statements(before, new.acl, f"TABLE {_table_name(t)}", key, ctx,
+                                columns=f" ({ident(new.name)})")
     return out
 
 
