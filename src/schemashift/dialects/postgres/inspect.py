@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -98,13 +98,17 @@ class _Reader:
 
 
 
+_ROW_FACTORY = {q.DEPENDS: tuple_row}  # the biggest result by far: plain tuples, not named ones
+
+
 def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
     """Inspect inside one REPEATABLE READ, read-only transaction on `conn`.
 
-    Once the namespaces are known, the other queries run one after another on a thread of their own,
-    and the rows of each are read and become objects here as soon as it is done, while the server
-    works on the next. (In pipeline mode psycopg hands back the first result only once every query
-    sent has finished, so the objects waited for the server's last query.)
+    Once the namespaces are known, the other queries run in a few batches, one after another, on a
+    thread of their own; the rows of each batch are read and become objects here as soon as it is
+    done, while the server works on the next. (psycopg hands back a pipeline's first result only once
+    its last query has finished: one pipeline of every query made the objects wait for all of them.
+    A batch is one pipeline, so a small schema costs a handful of round trips.)
     """
     options = options or InspectOptions()
     schema = Schema(server_version=conn.info.server_version)
@@ -119,18 +123,23 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
             all_schemas = not options.schemas and not options.exclude_schemas
             params = dict(nsp=[r.oid for r in namespaces], all_schemas=all_schemas)
 
-            def run(query: str, row_factory: Any = namedtuple_row) -> psycopg.Cursor[Any]:
-                return conn.cursor(row_factory=row_factory).execute(query, params)
+            def run(batch: tuple[str, ...]) -> dict[str, psycopg.Cursor[Any]]:
+                with conn.pipeline():
+                    return {query: conn.cursor(row_factory=_ROW_FACTORY.get(query, namedtuple_row))
+                            .execute(query, params) for query in batch}
 
-            queries = [q.EXTENSIONS, q.COLLATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES, q.CONSTRAINTS,
-                       q.INDEXES, q.FUNCTIONS, q.TRIGGERS,
-                       *((q.EVENT_TRIGGERS, q.PUBLICATIONS) if all_schemas else ()),
-                       q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES]
-            pending = {query: runner.submit(run, query) for query in queries}
-            depends = runner.submit(run, q.DEPENDS, tuple_row)  # plain tuples: the biggest result by far
+            # In the order the objects are built. The big queries go alone, so that their rows are
+            # turned into objects while the server works on the next.
+            small = (q.FUNCTIONS, q.TRIGGERS, *((q.EVENT_TRIGGERS, q.PUBLICATIONS) if all_schemas else ()),
+                     q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES)
+            batches = [(q.EXTENSIONS, q.COLLATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES),
+                       (q.CONSTRAINTS,), (q.INDEXES,), small, (q.DEPENDS,)]
+            pending: dict[str, Future[dict[str, psycopg.Cursor[Any]]]] = {}
+            for batch in batches:
+                pending.update(dict.fromkeys(batch, runner.submit(run, batch)))
 
-            def fetch(query: str) -> list[Row]:
-                return pending.pop(query).result().fetchall()
+            def fetch(query: str) -> list[Any]:
+                return pending.pop(query).result()[query].fetchall()
 
             _namespaces(reader, namespaces)
             _extensions(reader, fetch(q.EXTENSIONS))
@@ -149,7 +158,7 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
             _rules(reader, fetch(q.RULES))
             _statistics(reader, fetch(q.STATISTICS))
             _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES))
-            _depends(reader, depends.result().fetchall())
+            _depends(reader, fetch(q.DEPENDS))
     finally:
         runner.shutdown(cancel_futures=True)  # after a failure: the queries not yet sent never are
     return schema
