@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
@@ -208,3 +211,32 @@ def test_console_script_diffs_the_examples(console):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == ""
     assert "published" in proc.stdout
+
+
+def test_ctrl_c_while_a_lock_blocks_the_inspection(pg18):
+    """Ctrl-C stops a `dump` whose catalog query waits behind another session's lock (printing a
+    CHECK opens its table): the query is cancelled on the server, not waited for, and nothing stays."""
+    name = pg18.load("CREATE TABLE t (a int CHECK (a > 0)); CREATE INDEX ON t ((a + 1));")
+    url = pg18.url(name)
+    env = {**os.environ, "SCHEMASHIFT_SERVER_IDLE": "0"}
+    try:
+        with psycopg.connect(url) as locker, psycopg.connect(url, autocommit=True) as watcher:
+            locker.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+            proc = subprocess.Popen([sys.executable, "-m", "schemashift", "dump", url], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'"
+            deadline = time.monotonic() + 60
+            while watcher.execute(waiting, [name]).fetchone() != (1,):
+                assert proc.poll() is None and time.monotonic() < deadline, "dump never waited on the lock"
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            try:
+                out, err = proc.communicate(timeout=30)  # before the fix: a hang until the lock went
+            finally:
+                proc.kill()
+        assert (proc.returncode, out, err) == (1, "", "\nschemashift: aborted\n")  # click ends the ^C line first
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                                "pg_backend_pid() AND state <> 'idle'", [name]).fetchone() == (0,)
+    finally:
+        pg18.drop(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -178,6 +179,9 @@ for _command in COMMANDS:
 def main() -> None:
     """One command, then exit. Cyclic garbage collection is off for it: its runs would only rescan
     the tens of thousands of schema objects (which form no cycles; about 60 ms of a GitLab diff),
-    and what little cyclic garbage a command leaves is gone when it exits."""
+    and what little cyclic garbage a command leaves is gone when it exits. psycopg's log records
+    (say, a pipeline it cannot end after a cancelled query) would reach stderr through logging's
+    last-resort handler, beside the one line an error gets: they are dropped."""
     gc.disable()
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     cli()

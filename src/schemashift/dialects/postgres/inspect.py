@@ -141,24 +141,29 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
             def fetch(query: str) -> list[Any]:
                 return pending.pop(query).result()[query].fetchall()
 
-            _namespaces(reader, namespaces)
-            _extensions(reader, fetch(q.EXTENSIONS))
-            _collations(reader, fetch(q.COLLATIONS))
-            types, relations, columns = fetch(q.TYPES), fetch(q.RELATIONS), fetch(q.COLUMNS)
-            _relations(reader, relations, columns, fetch(q.SEQUENCES))
-            _types(reader, types, relations, columns)
-            _constraints(reader, fetch(q.CONSTRAINTS))
-            _indexes(reader, fetch(q.INDEXES))
-            _functions(reader, fetch(q.FUNCTIONS))
-            _triggers(reader, fetch(q.TRIGGERS))
-            if all_schemas:
-                _event_triggers(reader, fetch(q.EVENT_TRIGGERS))
-                _publications(reader, fetch(q.PUBLICATIONS))
-            _policies(reader, fetch(q.POLICIES))
-            _rules(reader, fetch(q.RULES))
-            _statistics(reader, fetch(q.STATISTICS))
-            _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES))
-            _depends(reader, fetch(q.DEPENDS))
+            try:
+                _namespaces(reader, namespaces)
+                _extensions(reader, fetch(q.EXTENSIONS))
+                _collations(reader, fetch(q.COLLATIONS))
+                types, relations, columns = fetch(q.TYPES), fetch(q.RELATIONS), fetch(q.COLUMNS)
+                _relations(reader, relations, columns, fetch(q.SEQUENCES))
+                _types(reader, types, relations, columns)
+                _constraints(reader, fetch(q.CONSTRAINTS))
+                _indexes(reader, fetch(q.INDEXES))
+                _functions(reader, fetch(q.FUNCTIONS))
+                _triggers(reader, fetch(q.TRIGGERS))
+                if all_schemas:
+                    _event_triggers(reader, fetch(q.EVENT_TRIGGERS))
+                    _publications(reader, fetch(q.PUBLICATIONS))
+                _policies(reader, fetch(q.POLICIES))
+                _rules(reader, fetch(q.RULES))
+                _statistics(reader, fetch(q.STATISTICS))
+                _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES))
+                _depends(reader, fetch(q.DEPENDS))
+            except BaseException:  # Ctrl-C, or an error here: stop the batch the server is running
+                conn.cancel_safe()  # (it may wait on a lock), then roll back once the runner is done
+                runner.shutdown(cancel_futures=True)
+                raise
     finally:
         runner.shutdown(cancel_futures=True)  # after a failure: the queries not yet sent never are
     return schema
