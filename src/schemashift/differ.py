@@ -13,10 +13,11 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from .frozen import frozen
 from .model import Column, DbObject, Key, Schema, Table
 
 
-@dataclass(frozen=True)
+@frozen
 class Create:
     new: DbObject
 
@@ -24,7 +25,7 @@ class Create:
         return Drop(self.new)
 
 
-@dataclass(frozen=True)
+@frozen
 class Drop:
     old: DbObject
     implied: bool = False  # dropped by PostgreSQL along with its owner: no statement of its own
@@ -33,7 +34,7 @@ class Drop:
         return Create(self.old)
 
 
-@dataclass(frozen=True)
+@frozen
 class Alter:
     old: DbObject
     new: DbObject
@@ -42,7 +43,7 @@ class Alter:
         return Alter(self.new, self.old)
 
 
-@dataclass(frozen=True)
+@frozen
 class Rename:
     """The same object under another name (only where a drop is impossible or would lose data)."""
 
@@ -67,7 +68,7 @@ class Dialect(Protocol):
 
     def retypes_columns(self, old: DbObject, new: DbObject) -> bool: ...
 
-    def without_owner(self, obj: DbObject) -> DbObject: ...
+    def without_owner(self, obj: DbObject) -> DbObject: ...  # `obj` itself when it has no owner to leave
 
     def rename_identity(self, obj: DbObject) -> Hashable | None: ...
 
@@ -117,9 +118,9 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
         changes.append(Create(target.objects[key]))
     for key in (k for k in keys if k in source.objects and k in target.objects and k not in dropped_or_replaced):
         old = source.objects[key]
-        if _goes_with(dialect.owners(old), gone) and dialect.without_owner(old) != old:
+        free = dialect.without_owner(old)
+        if free is not old and _goes_with(dialect.owners(old), gone):
             # kept, but its owner goes: free it first, re-own it after
-            free = dialect.without_owner(old)
             changes += [Alter(old, free), Alter(free, target.objects[key])]
             altered.pop(key, None)
     changes.extend(altered[k] for k in sorted(altered) if k not in walk.replaced)

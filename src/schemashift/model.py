@@ -9,15 +9,17 @@ and from the model's own references, so that ordering never relies on fixed phas
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from collections.abc import Iterable
 from typing import ClassVar
+
+from .frozen import frozen
 
 Key = tuple[str, ...]
 
 
-@dataclass(frozen=True, order=True)
+@frozen(order=True)
 class Grant:
     """One privilege held by one role (`PUBLIC` for everyone)."""
 
@@ -29,7 +31,7 @@ class Grant:
 Acl = frozenset[Grant]
 
 
-@dataclass(frozen=True)
+@frozen
 class DbObject:
     """Fields every object kind shares; `kind` names the key's first element."""
 
@@ -44,7 +46,7 @@ class DbObject:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@frozen
 class SchemaObject(DbObject):
     """An object that lives in a namespace."""
 
@@ -56,7 +58,7 @@ class SchemaObject(DbObject):
         return (self.kind, self.schema, self.name)
 
 
-@dataclass(frozen=True)
+@frozen
 class Namespace(DbObject):
     """A schema (pg_namespace)."""
 
@@ -68,7 +70,7 @@ class Namespace(DbObject):
         return ("schema", self.name)
 
 
-@dataclass(frozen=True)
+@frozen
 class Extension(DbObject):
     """An installed extension; its member objects are left out of the model (pg_extension)."""
 
@@ -83,7 +85,7 @@ class Extension(DbObject):
         return ("extension", self.name)
 
 
-@dataclass(frozen=True)
+@frozen
 class Collation(SchemaObject):
     """A user-defined collation (pg_collation)."""
 
@@ -96,7 +98,7 @@ class Collation(SchemaObject):
     rules: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class IdentityOptions:
     """Sequence options of an identity column or a sequence."""
 
@@ -109,7 +111,7 @@ class IdentityOptions:
     cycle: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class Column(DbObject):
     """A table column, with its default, identity or generation expression (pg_attribute, pg_attrdef)."""
 
@@ -132,7 +134,7 @@ class Column(DbObject):
     position: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen
 class Table(SchemaObject):
     """A table, partitioned table or partition, with its columns in order (pg_class relkind r/p)."""
 
@@ -166,7 +168,7 @@ class Table(SchemaObject):
         return ("default", self.schema, self.name, name)
 
 
-@dataclass(frozen=True)
+@frozen
 class Constraint(DbObject):
     """A table or domain constraint, compared by its printed definition (pg_constraint)."""
 
@@ -185,7 +187,7 @@ class Constraint(DbObject):
         return ("constraint", self.schema, self.table, self.name)
 
 
-@dataclass(frozen=True)
+@frozen
 class Index(SchemaObject):
     """An index not owned by a constraint, compared by its printed definition (pg_index)."""
 
@@ -200,7 +202,7 @@ class Index(SchemaObject):
     parent_key: Key | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen
 class Sequence(SchemaObject):
     """A sequence, and the column that owns it if any (pg_sequence)."""
 
@@ -210,7 +212,7 @@ class Sequence(SchemaObject):
     unlogged: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class EnumType(SchemaObject):
     """An enum type with its labels in order (pg_enum)."""
 
@@ -218,7 +220,7 @@ class EnumType(SchemaObject):
     labels: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Domain(SchemaObject):
     """A domain over a base type; its CHECKs are Constraint objects (pg_type typtype d)."""
 
@@ -230,7 +232,7 @@ class Domain(SchemaObject):
     constraints: tuple[tuple[str, str], ...] = ()  # (name, definition)
 
 
-@dataclass(frozen=True)
+@frozen
 class CompositeType(SchemaObject):
     """A standalone composite type (pg_type typtype c)."""
 
@@ -238,7 +240,7 @@ class CompositeType(SchemaObject):
     attributes: tuple[tuple[str, str, str | None], ...] = ()  # (name, type, collation)
 
 
-@dataclass(frozen=True)
+@frozen
 class RangeType(SchemaObject):
     """A range type and its multirange (pg_range)."""
 
@@ -251,7 +253,7 @@ class RangeType(SchemaObject):
     multirange: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class View(SchemaObject):
     """A view or materialized view, compared by its printed query (pg_class relkind v/m)."""
 
@@ -265,7 +267,7 @@ class View(SchemaObject):
     column_acls: tuple[tuple[str, Acl], ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Function(DbObject):
     """A function, procedure or aggregate, identified by its argument types."""
 
@@ -283,7 +285,7 @@ class Function(DbObject):
         return ("function", self.schema, f"{self.name}({self.identity_args})")
 
 
-@dataclass(frozen=True)
+@frozen
 class Trigger(DbObject):
     """A table trigger, compared by its printed definition (pg_trigger)."""
 
@@ -299,7 +301,7 @@ class Trigger(DbObject):
         return ("trigger", self.schema, self.table, self.name)
 
 
-@dataclass(frozen=True)
+@frozen
 class EventTrigger(DbObject):
     """A database-wide event trigger (pg_event_trigger)."""
 
@@ -315,7 +317,7 @@ class EventTrigger(DbObject):
         return ("event_trigger", self.name)
 
 
-@dataclass(frozen=True)
+@frozen
 class Policy(DbObject):
     """A row-level security policy (pg_policy)."""
 
@@ -334,7 +336,7 @@ class Policy(DbObject):
         return ("policy", self.schema, self.table, self.name)
 
 
-@dataclass(frozen=True)
+@frozen
 class Rule(DbObject):
     """A rewrite rule other than a view's own (pg_rewrite)."""
 
@@ -350,7 +352,7 @@ class Rule(DbObject):
         return ("rule", self.schema, self.table, self.name)
 
 
-@dataclass(frozen=True)
+@frozen
 class Statistics(SchemaObject):
     """An extended statistics object (pg_statistic_ext)."""
 
@@ -359,7 +361,7 @@ class Statistics(SchemaObject):
     target: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Publication(DbObject):
     """A logical replication publication (pg_publication)."""
 
@@ -372,7 +374,7 @@ class Publication(DbObject):
         return ("publication", self.name)
 
 
-@dataclass(frozen=True)
+@frozen
 class DefaultPrivilege(DbObject):
     """ALTER DEFAULT PRIVILEGES: grants a role's future objects of one type receive."""
 

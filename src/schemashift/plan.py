@@ -18,15 +18,15 @@ from __future__ import annotations
 import graphlib
 import heapq
 import json
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import UnsafeChanges
+from .frozen import frozen
 from .model import Key
 
 
-@dataclass(frozen=True)
+@frozen
 class Statement:
     """One SQL statement (without its `;`) and what it does to the schema."""
 
@@ -94,26 +94,33 @@ class Plan:
 def order(statements: Iterable[Statement]) -> Plan:
     """Sort statements so that every dependency is satisfied; see the module docstring."""
     items = list(statements)
-    creators: dict[Key, list[int]] = defaultdict(list)
-    droppers: dict[Key, list[int]] = defaultdict(list)
+    creators: dict[Key, list[int]] = {}
+    droppers: dict[Key, list[int]] = {}
     for i, st in enumerate(items):
         for k in st.creates:
-            creators[k].append(i)
+            creators.setdefault(k, []).append(i)
         for k in st.drops:
-            droppers[k].append(i)
-    graph: dict[int, set[int]] = {i: set() for i in range(len(items))}
+            droppers.setdefault(k, []).append(i)
+    # Written as plain loops: a GitLab-sized plan has thousands of statements with a few keys each.
+    preds: list[set[int]] = [set() for _ in items]
     for i, st in enumerate(items):
+        mine = preds[i]
         for k in st.requires:
-            graph[i].update(c for c in creators.get(k, ()) if c != i)
+            if k in creators:
+                mine.update(creators[k])
         for k in st.releases:
             for d in droppers.get(k, ()):
-                if d != i:
-                    graph[d].add(i)
-        for k in st.creates | st.after_drop:
-            graph[i].update(d for d in droppers.get(k, ()) if d != i)
-    ordered = _kahn(graph, key=lambda i: (items[i].phase, i))
+                preds[d].add(i)
+        for keys in (st.creates, st.after_drop):
+            for k in keys:
+                if k in droppers:
+                    mine.update(droppers[k])
+    for i, mine in enumerate(preds):
+        mine.discard(i)  # a statement that drops and creates one key (or needs what it makes) waits on no one
+    ordered = _kahn(preds, [(st.phase, i) for i, st in enumerate(items)])
     if len(ordered) < len(items):  # some statements never became ready: name their cycle
-        left = {i: graph[i] - set(ordered) for i in set(graph) - set(ordered)}
+        done = set(ordered)
+        left = {i: preds[i] - done for i in range(len(items)) if i not in done}
         try:
             graphlib.TopologicalSorter(left).prepare()
         except graphlib.CycleError as exc:
@@ -122,21 +129,22 @@ def order(statements: Iterable[Statement]) -> Plan:
     return Plan([items[i] for i in ordered])
 
 
-def _kahn(graph: dict[int, set[int]], key: Callable[[int], tuple[int, int]]) -> list[int]:
-    """Topological order that always takes the ready node with the smallest key."""
-    waiting = {node: len(preds) for node, preds in graph.items()}
-    successors: dict[int, list[int]] = defaultdict(list)
-    for node, preds in graph.items():
-        for pred in preds:
+def _kahn(preds: list[set[int]], keys: list[tuple[int, int]]) -> list[int]:
+    """Topological order of nodes 0..n-1 that always takes the ready node with the smallest key
+    (`keys[n]` ends with `n`, so keys are unique)."""
+    waiting = [len(p) for p in preds]
+    successors: list[list[int]] = [[] for _ in preds]
+    for node, mine in enumerate(preds):
+        for pred in mine:
             successors[pred].append(node)
-    ready = [(key(n), n) for n, count in waiting.items() if count == 0]
+    ready = [keys[n] for n, count in enumerate(waiting) if count == 0]
     heapq.heapify(ready)
     result = []
     while ready:
-        _, node = heapq.heappop(ready)
+        node = heapq.heappop(ready)[-1]
         result.append(node)
         for succ in successors[node]:
             waiting[succ] -= 1
             if waiting[succ] == 0:
-                heapq.heappush(ready, (key(succ), succ))
+                heapq.heappush(ready, keys[succ])
     return result

@@ -102,8 +102,9 @@ class PostgresDialect:
         return ()
 
     def without_owner(self, obj: DbObject) -> DbObject:
-        """The object freed from the table or column it goes with (a sequence's OWNED BY NONE)."""
-        return replace(obj, owned_by=None) if isinstance(obj, Sequence) else obj
+        """The object freed from the table or column it goes with (a sequence's OWNED BY NONE);
+        `obj` itself when it has none to leave."""
+        return replace(obj, owned_by=None) if isinstance(obj, Sequence) and obj.owned_by else obj
 
     def rename_identity(self, obj: DbObject) -> tuple[object, ...] | None:
         """A partition's attached index or constraint cannot be dropped alone: when only its name
