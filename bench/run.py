@@ -6,7 +6,9 @@
 
 Needs the corpus beside the repository (../shared/corpus), Debian's PostgreSQL 15 (the server both
 tools read; migra predates PostgreSQL 18's catalogs) and `pip install -e '.[bench]'` for migra and
-Alembic. Timings are medians; memory is the peak resident size of the process that did the work.
+Alembic. Timings are medians; a ratio is the median of the ratios of each round (the commands
+compared take turns, one run each per round; see `stats.paired_ratio`), and the ratio of the
+medians is printed beside it. Memory is the peak resident size of the process that did the work.
 The machine is shared: compare figures of one run (ratios), not across runs.
 """
 
@@ -32,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import diffs  # noqa: E402
 import migrations  # noqa: E402
+from stats import paired_ratio  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -42,10 +45,10 @@ BIN = Path(sys.executable).parent
 Command = tuple[list[str], "dict[str, str] | None"]  # argv, environment (None: the bench's own)
 
 
-def timed_together(commands: dict[str, Command], runs: int) -> dict[str, dict[str, float]]:
-    """Median wall time and peak memory (GNU time's %M) of each command. The commands take turns,
-    one run each per round, so that a slower or busier stretch of a shared machine weighs on all
-    of them alike instead of on whichever ran then."""
+def timed_together(commands: dict[str, Command], runs: int) -> dict[str, dict[str, Any]]:
+    """Median wall time, every run's (in round order) and peak memory (GNU time's %M) of each
+    command. The commands take turns, one run each per round, so that a slower or busier stretch
+    of a shared machine weighs on all of them alike instead of on whichever ran then."""
     walls: dict[str, list[float]] = {label: [] for label in commands}
     peaks: dict[str, list[float]] = {label: [] for label in commands}
     for _ in range(runs):
@@ -56,10 +59,11 @@ def timed_together(commands: dict[str, Command], runs: int) -> dict[str, dict[st
                                stderr=subprocess.DEVNULL, check=False, env=env)
                 walls[label].append(time.perf_counter() - start)
                 peaks[label].append(int(out.read().split()[-1]) / 1024)
-    return {label: {"seconds": statistics.median(walls[label]), "peak_mb": max(peaks[label])} for label in commands}
+    return {label: {"seconds": statistics.median(walls[label]), "all_seconds": walls[label], "peak_mb": max(peaks[label])}
+            for label in commands}
 
 
-def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, float]:
+def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, Any]:
     return timed_together({"it": (cmd, env)}, runs)["it"]
 
 
@@ -93,8 +97,9 @@ def gitlab_diff(server: object, runs: int) -> dict[str, object]:
                          {"migra": ([str(BIN / "migra"), "--unsafe", *as_sqlalchemy], None)})
     migra = found["migra"]
     return {"schemashift": found["warm"], "schemashift_own_process": found["own_process"], "migra": migra,
-            "ratio": migra["seconds"] / found["warm"]["seconds"],
-            "ratio_own_process": migra["seconds"] / found["own_process"]["seconds"], "runs": runs}
+            "ratio": paired_ratio(migra["all_seconds"], found["warm"]["all_seconds"]),
+            "ratio_own_process": paired_ratio(migra["all_seconds"], found["own_process"]["all_seconds"]),
+            "ratio_of_medians": migra["seconds"] / found["warm"]["seconds"], "runs": runs}
 
 
 def _inspection_queries(url: str) -> list[str]:
@@ -175,7 +180,8 @@ def summary(results: dict[str, Any]) -> str:
         g = results["gitlab-diff"]
         lines.append(f"gitlab-diff: >= 4x faster than migra   schemashift {g['schemashift']['seconds']:.2f} s (own "
                      f"process {g['schemashift_own_process']['seconds']:.2f} s), migra {g['migra']['seconds']:.2f} s: "
-                     f"{g['ratio']:.2f}x (own process {g['ratio_own_process']:.2f}x)")
+                     f"{g['ratio']:.2f}x (own process {g['ratio_own_process']:.2f}x; ratio of the medians "
+                     f"{g['ratio_of_medians']:.2f}x)")
     if "inspect-floor" in results:
         f = results["inspect-floor"]
         lines.append(f"inspect-floor: <= 1.5x the psql floor   schemashift {f['schemashift_seconds']:.2f} s, psql "
@@ -195,7 +201,8 @@ def summary(results: dict[str, Any]) -> str:
                      f"{s['schemashift']:.2f} s (own process {s['schemashift_own_process']:.2f} s), psql -f "
                      f"{s['psql']:.2f} s, psql -1 (floor) {s['psql_one_transaction']:.2f} s, Alembic {s['alembic']:.2f} s: "
                      f"{m['schemashift_vs_psql']:.2f}x psql, Alembic {m['alembic_vs_schemashift']:.2f}x slower "
-                     f"(own process {m['alembic_vs_schemashift_own_process']:.2f}x)")
+                     f"(own process {m['alembic_vs_schemashift_own_process']:.2f}x; ratio of the medians "
+                     f"{m['alembic_vs_schemashift_ratio_of_medians']:.2f}x)")
     if "help" in results:
         h = results["help"]
         lines.append(f"help: --help < 0.15 s   {h['schemashift_help']['seconds']:.3f} s (own process "

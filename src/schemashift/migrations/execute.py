@@ -31,7 +31,7 @@ from psycopg import pq, sql
 
 from .errors import HistoryMismatch, MigrationFailed, MigrationsError
 from .files import MigrationFile
-from .history import TRANSACTION_DURATION, HistoryTable, State
+from .history import TRANSACTION_DURATION, Bound, HistoryTable, State
 from .splitter import Step, steps
 
 
@@ -107,8 +107,8 @@ class Executor:
                     sent.append(cursors := [])
                     self.conn.execute(b"BEGIN")
                     cursors.extend(self.conn.execute(s.sql.encode()) for s in step.statements)
-                    cursors.append(self.conn.execute(self._row(migration, direction, True, steps_done=1,
-                                                               duration=TRANSACTION_DURATION, returning=True)))
+                    cursors.append(self.conn.execute(*self._row(migration, direction, True, steps_done=1,
+                                                                duration=TRANSACTION_DURATION, returning=True)))
                     cursors.append(self.conn.execute(b"COMMIT"))
                     yield from committed()
         except psycopg.Error as exc:
@@ -147,7 +147,7 @@ class Executor:
                                   "unchanged, pass --allow-changed to resume after them")
         done = resume.steps_done if resume else 0
         row = self._row(migration, direction, False, steps_done=done, returning=True)
-        fetched = self.conn.execute(row).fetchone()
+        fetched = self.conn.execute(*row).fetchone()
         assert fetched is not None
         row_id = fetched[0]
         for index in range(done, len(plan)):
@@ -156,9 +156,9 @@ class Executor:
             except MigrationFailed as exc:
                 self._log(self.table.update(row_id, error=exc.error, duration_ms=_ms(started)))
                 raise
-        self.conn.execute(self.table.update(row_id, success=True, duration_ms=_ms(started)))
+        self.conn.execute(*self.table.update(row_id, success=True, duration_ms=_ms(started)))
 
-    def _execute(self, migration: MigrationFile, step: Step, record: sql.Composed) -> None:
+    def _execute(self, migration: MigrationFile, step: Step, record: Bound) -> None:
         """One step of a multi-step migration and its count in the history row: together in a
         transaction, or the statement alone in autocommit and then the count."""
         with self.conn.transaction() if step.transactional else contextlib.nullcontext():
@@ -168,7 +168,7 @@ class Executor:
                 except psycopg.Error as exc:
                     error = exc.diag.message_primary or str(exc).strip()
                     raise MigrationFailed(str(migration.path), statement.line, statement.sql, error) from None
-            self.conn.execute(record)
+            self.conn.execute(*record)
 
     def _run_python(self, migration: MigrationFile, direction: str, started: float) -> None:
         try:
@@ -177,7 +177,7 @@ class Executor:
                 if function is None:
                     raise MigrationsError(f"{migration.path}: defines no {direction}(conn)")
                 function(self.conn)
-                self.conn.execute(self._row(migration, direction, True, steps_done=1, started=started))
+                self.conn.execute(*self._row(migration, direction, True, steps_done=1, started=started))
         except MigrationsError:
             raise
         except Exception as exc:
@@ -186,14 +186,14 @@ class Executor:
             self._log(self._row(migration, direction, False, started=started, error=error))
             raise MigrationFailed(str(migration.path), line, f"{direction}()", error) from None
 
-    def _log(self, statement: sql.Composed) -> None:
+    def _log(self, statement: Bound) -> None:
         """Record a failure; if the connection itself is gone, the migration's error still wins."""
         with contextlib.suppress(psycopg.Error):
-            self.conn.execute(statement)
+            self.conn.execute(*statement)
 
     def _row(self, migration: MigrationFile, direction: str, success: bool, *, steps_done: int = 0,
              started: float | None = None, duration: sql.Composable | None = None, error: str | None = None,
-             returning: bool = False) -> sql.Composed:
+             returning: bool = False) -> Bound:
         return self.table.insert(
             migration.version, migration.name, migration.checksum, direction, success=success,
             steps_done=steps_done, duration_ms=duration if started is None else _ms(started), error=error,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .errors import MigrationsError
 from .files import MigrationFile
+from .history import inline
 from .runner import Project, down_targets
 from .splitter import ADD_VALUE_IN_TRANSACTION_SINCE, steps
 
@@ -37,8 +38,8 @@ def _render(project: Project, migration: MigrationFile, direction: str) -> str:
     plan = steps(migration.section(direction), str(migration.path), ASSUMED_SERVER_VERSION)
     if not plan and direction == "down":
         raise MigrationsError(f"{migration.path}: the down section is empty, nothing reverts it")
-    record = project.table.insert(migration.version, migration.name, migration.checksum, direction,
-                                  success=True, steps_done=len(plan)).as_string(None) + ";"
+    record = inline(project.table.insert(migration.version, migration.name, migration.checksum, direction,
+                                         success=True, steps_done=len(plan))).as_string(None) + ";"
     lines = [f"\n-- {migration.name} ({direction})"]
     for index, step in enumerate(plan):
         body = [_terminated(s.sql) for s in step.statements]

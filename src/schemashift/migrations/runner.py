@@ -92,7 +92,7 @@ def _check_history(project: Project, status: Status, conn: psycopg.Connection, a
         raise HistoryMismatch(f"{status.changed[0].path}: changed after it was applied "
                               "(pass --allow-changed to accept the new content once)")
     for migration in status.changed:
-        conn.execute(project.table.insert(migration.version, migration.name, migration.checksum,
+        conn.execute(*project.table.insert(migration.version, migration.name, migration.checksum,
                                           "accept", success=True))
 
 
@@ -176,11 +176,11 @@ def stamp(project: Project, to: str, progress: Progress) -> None:
         state = project.table.state(conn)
         for migration in project.files:
             if migration.version <= target and migration.version not in state.applied:
-                conn.execute(project.table.insert(migration.version, migration.name,
+                conn.execute(*project.table.insert(migration.version, migration.name,
                                                   migration.checksum, "stamp", success=True))
         for version, row in state.applied.items():
             if version > target:
-                conn.execute(project.table.insert(version, row.name, row.checksum, "unstamp", success=True))
+                conn.execute(*project.table.insert(version, row.name, row.checksum, "unstamp", success=True))
     progress.finished(f"stamped at {to}")
 
 
@@ -192,7 +192,7 @@ def baseline(project: Project, to: str, progress: Progress) -> None:
             raise MigrationsError(f"{project.table} already has history; use `schemashift stamp`")
         for migration in project.files:
             if migration.version <= target:
-                conn.execute(project.table.insert(migration.version, migration.name,
+                conn.execute(*project.table.insert(migration.version, migration.name,
                                                   migration.checksum, "baseline", success=True))
     progress.finished(f"baselined at {to}")
 
