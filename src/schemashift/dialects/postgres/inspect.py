@@ -481,20 +481,18 @@ def _depends(r: _Reader, rows: list[tuple[Any, ...]]) -> None:
     for cat, objid, _, _, refobjid, _, deptype in rows:
         if deptype == "e":
             members[(cat, objid)] = keys.get(("pg_extension", refobjid, 0), ("extension", "?"))
-    known = r.schema.objects
+    known, get = r.schema.objects, keys.get
     depend = r.schema.depend
-    parts = ("column", "default")  # parts of a table, not objects of their own
+    parts = ("column", "default")  # parts of a table, not objects of their own; asked first (a key's
+    # hash is computed anew at each lookup)
     for cat, objid, objsubid, refcat, refobjid, refobjsubid, deptype in rows:
         if deptype == "e":
             continue
-        if cat == "pg_class" and refcat == "pg_class" and deptype in ("a", "i"):
-            src = keys.get(("pg_class", objid, 0))
-            if src and src[0] == "sequence":
-                continue  # OWNED BY is its own statement; identity sequences belong to their column
-        src = keys.get((cat, objid, objsubid)) or keys.get((cat, objid, 0)) or members.get((cat, objid))
-        if not src or not (src in known or src[0] in parts):
+        src = get((cat, objid, objsubid)) or get((cat, objid, 0)) or members.get((cat, objid))
+        if not src or not (src[0] in parts or src in known):
             continue
-        dst = keys.get((refcat, refobjid, refobjsubid)) or keys.get((refcat, refobjid, 0)) or members.get(
-            (refcat, refobjid))
-        if dst and (dst in known or dst[0] in parts):
+        if src[0] == "sequence" and cat == "pg_class" and refcat == "pg_class" and deptype in ("a", "i"):
+            continue  # OWNED BY is its own statement; identity sequences belong to their column
+        dst = get((refcat, refobjid, refobjsubid)) or get((refcat, refobjid, 0)) or members.get((refcat, refobjid))
+        if dst and (dst[0] in parts or dst in known):
             depend(src, dst)
