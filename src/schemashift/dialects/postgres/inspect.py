@@ -483,8 +483,9 @@ def _depends(r: _Reader, rows: list[tuple[Any, ...]]) -> None:
             members[(cat, objid)] = keys.get(("pg_extension", refobjid, 0), ("extension", "?"))
     known, get = r.schema.objects, keys.get
     depend = r.schema.depend
-    parts = ("column", "default")  # parts of a table, not objects of their own; asked first (a key's
-    # hash is computed anew at each lookup)
+    # Parts of a table, not objects of their own; asked before `known`, as a key's hash is computed
+    # anew at each dict lookup.
+    parts = ("column", "default")
     for cat, objid, objsubid, refcat, refobjid, refobjsubid, deptype in rows:
         if deptype == "e":
             continue
