@@ -165,7 +165,7 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
                 runner.shutdown(cancel_futures=True)
                 raise
     finally:
-        runner.shutdown(cancel_futures=True)  # after a failure: the queries not yet sent never are
+        runner.shutdown(cancel_futures=True)  # the runner ends with the call (after a failure, already)
     return schema
 
 

@@ -59,26 +59,18 @@ PHASE = {
 }
 
 
-def _deps(schema: Schema, keys: Iterable[Key]) -> frozenset[Key]:
-    keys = set(keys)
-    out: set[Key] = set()
-    for k in keys:
-        out.update(schema.depends.get(k, ()))
-    return frozenset(out - keys)
-
-
 def create(sql: str, obj: DbObject, ctx: Context, *, also: Iterable[Key] = (), phase: str | None = None,
            transactional: bool = True, also_requires: Iterable[Key] = ()) -> Statement:
     keys = {obj.key, *also}
     return Statement(sql, "create", obj.key, creates=frozenset(keys),
-                     requires=_deps(ctx.target, keys) | frozenset(also_requires),
+                     requires=ctx.target.dependencies_of(keys) | frozenset(also_requires),
                      phase=PHASE[phase or obj.kind], transactional=transactional)
 
 
 def drop(sql: str, obj: DbObject, ctx: Context, *, also: Iterable[Key] = (), destructive: bool = True,
          why: str = "") -> Statement:
     keys = {obj.key, *also}
-    return Statement(sql, "drop", obj.key, drops=frozenset(keys), releases=_deps(ctx.source, keys),
+    return Statement(sql, "drop", obj.key, drops=frozenset(keys), releases=ctx.source.dependencies_of(keys),
                      destructive=destructive, why=why or f"drops {obj.kind} {'.'.join(obj.key[1:])}",
                      phase=PHASE["drop"])
 
