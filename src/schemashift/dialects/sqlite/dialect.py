@@ -160,10 +160,11 @@ class _Render:
     def _alter(self, table: str) -> list[Statement]:
         old, new = self.source.objects[("table", "main", table)], self.target.objects[("table", "main", table)]
         key, q = new.key, quote(table)
-        out = [_st(f"ALTER TABLE {q} DROP COLUMN {quote(c.name)}", key, "alter", True, "the column's values")
-               for c in old.columns if new.column(c.name) is None]
-        out += [_st(f"ALTER TABLE {q} ADD COLUMN {column_sql(c)}", key, "alter")
-                for c in new.columns if old.column(c.name) is None]
+        # Added first: SQLite cannot drop a table's last column.
+        out = [_st(f"ALTER TABLE {q} ADD COLUMN {column_sql(c)}", key, "alter")
+               for c in new.columns if old.column(c.name) is None]
+        out += [_st(f"ALTER TABLE {q} DROP COLUMN {quote(c.name)}", key, "alter", True, "the column's values")
+                for c in old.columns if new.column(c.name) is None]
         return out
 
     def _rebuild(self, table: str) -> list[Statement]:
@@ -174,9 +175,12 @@ class _Render:
                 and not c.generated and not old.column(c.name).generated]
         cols = ", ".join(quote(c) for c in kept)
         lost = [c.name for c in old.columns if new.column(c.name) is None and not c.generated]
+        if not kept and "WITHOUT ROWID" not in old.options + new.options:
+            cols = "rowid"  # no column is kept, but the rows are
+        copy = [_st(f"INSERT INTO {quote(temp)} ({cols}) SELECT {cols} FROM {quote(table)}", new.key, "rebuild")]
         return [
             _st(create_table(self.target, table, temp), new.key, "rebuild"),
-            _st(f"INSERT INTO {quote(temp)} ({cols}) SELECT {cols} FROM {quote(table)}", new.key, "rebuild"),
+            *(copy if cols else []),
             _st(f"DROP TABLE {quote(table)}", new.key, "rebuild", bool(lost), f"columns {', '.join(lost)}"),
             _st(f"ALTER TABLE {quote(temp)} RENAME TO {quote(table)}", new.key, "rebuild"),
         ]
