@@ -144,7 +144,7 @@ def test_alter_table_where_sqlite_can() -> None:
     the same table with a non-constant default or a dropped indexed column is rebuilt."""
     simple = _plan_sql("CREATE TABLE t (a int, b int);", "CREATE TABLE t (a int, c text NOT NULL DEFAULT 'x');")
     assert 'ALTER TABLE "t" ADD COLUMN "c"' in simple and 'ALTER TABLE "t" DROP COLUMN "b"' in simple
-    assert "INSERT INTO" not in simple
+    assert '"_schemashift_new_t"' not in simple
     rebuilt = _plan_sql("CREATE TABLE t (a int, b int); CREATE INDEX i ON t (b);",
                         "CREATE TABLE t (a int, c text DEFAULT (lower('X')));")
     assert "DROP COLUMN" not in rebuilt and 'INSERT INTO "_schemashift_new_t" ("a") SELECT "a" FROM "t"' in rebuilt
@@ -200,6 +200,21 @@ def test_rows_survive_rebuild(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("SELECT typeof(amount) FROM parent LIMIT 1").fetchone() == ("real",)
         assert not diff_sqlite(str(db), str(target))
+
+
+def test_violated_foreign_key_stops_the_plan(tmp_path: Path) -> None:
+    """A new foreign key that existing rows break: the shell stops, the database is as it was."""
+    db, target = tmp_path / "a.db", tmp_path / "b.db"
+    load("CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (p_id int);"
+         " INSERT INTO c VALUES (42);", db).close()
+    load("CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (p_id int REFERENCES p (id));", target).close()
+    before = inspect_file(str(db))
+    plan = diff_sqlite(str(db), str(target))
+    result = subprocess.run([SHELL, "-bail", str(db)], input=plan.sql, text=True, capture_output=True)
+    assert result.returncode != 0 and "CHECK constraint failed" in result.stderr
+    assert inspect_file(str(db)) == before
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT p_id FROM c").fetchall() == [(42,)]
 
 
 def _corpus_cases() -> list[tuple[str, dict]]:

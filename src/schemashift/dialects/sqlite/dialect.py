@@ -121,7 +121,7 @@ class _Render:
         out += [_st(f"CREATE TRIGGER {quote(o.name)} {o.definition}", o.key, "create")
                 for o in self._new(Trigger, structural)]
         if fk:
-            out.append(_st("PRAGMA foreign_key_check", ("database",), "check"))
+            out += _foreign_key_check()
         out.append(_st("COMMIT", ("database",), "commit"))
         if fk:
             out.append(_st("PRAGMA foreign_keys=ON", ("database",), "pragma"))
@@ -184,6 +184,18 @@ class _Render:
             _st(f"DROP TABLE {quote(table)}", new.key, "rebuild", bool(lost), f"columns {', '.join(lost)}"),
             _st(f"ALTER TABLE {quote(temp)} RENAME TO {quote(table)}", new.key, "rebuild"),
         ]
+
+
+def _foreign_key_check() -> list[Statement]:
+    """Step 10, `PRAGMA foreign_key_check`, made to stop the plan: the pragma only lists violating
+    rows, so their count also goes into a temporary table whose CHECK fails unless it is 0, and
+    the error leaves the transaction uncommitted."""
+    guard = quote("_schemashift_fk_check")
+    return [_st(sql, ("database",), "check") for sql in (
+        "PRAGMA foreign_key_check",
+        f"CREATE TEMP TABLE {guard} (violations INTEGER CHECK (violations = 0))",
+        f"INSERT INTO temp.{guard} SELECT count(*) FROM pragma_foreign_key_check",
+        f"DROP TABLE temp.{guard}")]
 
 
 def _obj(change: Change) -> DbObject:
