@@ -50,7 +50,8 @@ def fingerprint(conn: sqlite3.Connection) -> dict:
             cols = sorted((r[1], r[2].upper(), r[3], _norm_sql(r[4]), r[5], r[6])
                           for r in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (name,)))
             fks = sorted(tuple(r[2:]) for r in conn.execute("SELECT * FROM pragma_foreign_key_list(?)", (name,)))
-            idx = sorted((r[2], r[3], r[4], tuple(tuple(x[1:]) for x in conn.execute(
+            # index columns by name, not position (cid): column order is ignored
+            idx = sorted((r[2], r[3], r[4], tuple((min(x[1], 0), *x[2:]) for x in conn.execute(
                 "SELECT seqno, cid, name, \"desc\", coll, key FROM pragma_index_xinfo(?)", (r[1],))))
                 for r in conn.execute("SELECT * FROM pragma_index_list(?)", (name,)) if r[3] != "c")
             opts = conn.execute("SELECT strict, wr FROM pragma_table_list WHERE name = ?", (name,)).fetchone()
