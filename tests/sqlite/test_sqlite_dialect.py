@@ -290,18 +290,25 @@ def _column_sql(draw, name: str) -> str:
 
 
 def _schemas():
-    """A small random schema: tables with random columns, keys, CHECKs, an index and a view."""
+    """A small random schema: tables with random columns, UNIQUE, CHECKs, foreign keys, an index,
+    a view and a trigger."""
     from hypothesis import strategies as st
 
     @st.composite
     def schema(draw) -> str:
-        out = []
+        out: list[str] = []
+        made: list[str] = []
         for table in draw(st.lists(st.sampled_from(["t", "Tab X", 'q"t']), min_size=1, max_size=3, unique=True)):
             cols = draw(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=4, unique=True))
-            parts = [_column_sql(draw, c) for c in cols]
-            if draw(st.booleans()):
-                parts.append(f"PRIMARY KEY ({_q(cols[0])})")
+            parts = ["id INTEGER PRIMARY KEY"] + [_column_sql(draw, c) for c in cols]
+            if out and draw(st.booleans()):  # a foreign key to an earlier table's rowid key
+                parts.append(f"ref int REFERENCES {draw(st.sampled_from(made))} (id)"
+                             + draw(st.sampled_from(["", " ON DELETE CASCADE", " DEFERRABLE INITIALLY DEFERRED"])))
             out.append(f"CREATE TABLE {_q(table)} ({', '.join(parts)});")
+            made.append(_q(table))
+            if draw(st.booleans()):
+                out.append(f"CREATE TRIGGER {_q(table + ' tr')} AFTER UPDATE ON {_q(table)}"
+                           f" BEGIN SELECT {_q(cols[0])} FROM {_q(table)}; END;")
             if draw(st.booleans()):
                 out.append(f"CREATE INDEX {_q(table + ' i')} ON {_q(table)} ({_q(cols[-1])} DESC);")
             if draw(st.booleans()):
