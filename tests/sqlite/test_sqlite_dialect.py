@@ -130,6 +130,11 @@ ROUND_TRIPS |= {
     "drop_indexed_and_view_read_columns": (
         "CREATE TABLE t (a int, b int, c int); CREATE INDEX tb ON t (b); CREATE VIEW v AS SELECT c FROM t;",
         "CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;"),
+    "defaults_of_every_literal_kind": (
+        "CREATE TABLE t (id int);",
+        "CREATE TABLE t (id int, a int DEFAULT -1, b real DEFAULT +2.5e3, c int DEFAULT 0x1F, d blob DEFAULT x'00ff',"
+        " e text DEFAULT 'it''s', f int DEFAULT NULL, g int DEFAULT true, h text DEFAULT CURRENT_TIMESTAMP,"
+        " i text DEFAULT (datetime('now')), j int DEFAULT (1+2));"),
     "self_reference_and_actions": (
         "CREATE TABLE n (id INTEGER PRIMARY KEY, up int);",
         "CREATE TABLE n (id INTEGER PRIMARY KEY, up int REFERENCES n (id) ON UPDATE CASCADE ON DELETE SET NULL);"),

@@ -21,7 +21,8 @@ from ...plan import Plan, Statement, order
 from .inspect import inspect_connection, inspect_file
 from .sqltext import quote, tokens, unquote
 
-_CONSTANT = re.compile(r"^(NULL|TRUE|FALSE|[-+]?[\d.]+(E[-+]?\d+)?|'(?:[^']|'')*'|X'[0-9A-F]*')$", re.I)
+# A literal, as the tokenizer prints it (a sign is a token of its own: "- 1").
+_CONSTANT = re.compile(r"^(NULL|TRUE|FALSE|([-+] )?([\d.]+(E[-+]?\d+)?|0X[0-9A-F]+)|'(?:[^']|'')*'|X'[0-9A-F]*')$", re.I)
 TEMP_PREFIX = "_schemashift_new_"
 
 
