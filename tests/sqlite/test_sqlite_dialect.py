@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from schemashift.dialects.sqlite import diff_schemas, diff_sqlite, inspect_connection, inspect_file
+from schemashift.errors import SourceError
 
 SHELL = "/usr/bin/sqlite3"
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "sqldef-sqlite"
@@ -268,9 +269,19 @@ def test_sqlite_sqldef_case(case_id: str) -> None:
 
 
 def test_inspect_file_is_read_only(tmp_path: Path) -> None:
-    path = tmp_path / "x.db"
+    path = tmp_path / "x #?.db"  # characters a file: URI must escape
     load("CREATE TABLE t (a int);", path).close()
     assert ("table", "main", "t") in inspect_file(str(path)).objects
+
+
+def test_bad_input_is_one_clear_error(tmp_path: Path) -> None:
+    """A missing file, a file that is not a database, a virtual table: a SourceError naming it."""
+    (tmp_path / "text.db").write_text("not a database, " * 100)
+    load("CREATE VIRTUAL TABLE r USING rtree(id, x0, x1);", tmp_path / "virtual.db").close()
+    for name, says in (("missing.db", "missing.db"), ("text.db", "text.db"), ("virtual.db", 'virtual table "r"')):
+        with pytest.raises(SourceError, match=re.escape(says)):
+            inspect_file(str(tmp_path / name))
+    assert not (tmp_path / "missing.db").exists()
 
 
 _NAMES = ["a", "B", "c d", 'q"x', "é"]

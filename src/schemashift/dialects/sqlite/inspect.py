@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from urllib.parse import quote as quote_uri
+
+from ...errors import SourceError
 from ...model import Column, Constraint, Index, Schema, Table, Trigger, View
 from .sqltext import join, paren_group, quote, split_top, tokens, unquote, upper_words
 
@@ -25,6 +28,8 @@ def inspect_connection(conn: sqlite3.Connection) -> Schema:
             " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid").fetchall()
         schema = Schema()
         for kind, name, table, sql in rows:
+            if kind == "table" and sql.split(None, 2)[1].upper() == "VIRTUAL":
+                raise SourceError(f"virtual table {quote(name)}: the SQLite dialect does not cover virtual tables")
             if kind == "table":
                 _table(conn, schema, name, sql)
             elif kind == "index":
@@ -41,7 +46,11 @@ def inspect_connection(conn: sqlite3.Connection) -> Schema:
 
 def inspect_file(path: str) -> Schema:
     """The schema of the SQLite database file at `path` (opened read-only)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn = sqlite3.connect(f"file:{quote_uri(path)}?mode=ro", uri=True, isolation_level=None)
+        conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1")
+    except sqlite3.Error as exc:
+        raise SourceError(f"{path}: cannot read it as a SQLite database ({exc})") from None
     try:
         return inspect_connection(conn)
     finally:
