@@ -57,7 +57,8 @@ def fingerprint(conn: sqlite3.Connection) -> dict:
                 for r in conn.execute("SELECT * FROM pragma_index_list(?)", (name,)) if r[3] != "c")
             opts = conn.execute("SELECT strict, wr FROM pragma_table_list WHERE name = ?", (name,)).fetchone()
             checks = _norm_sql(sql).count("check(")
-            auto = "autoincrement" in _norm_sql(sql)
+            auto = ("autoincrement" in _norm_sql(sql),
+                    sorted(a for a in re.findall(r"on conflict (\w+)", _norm_sql(sql)) if a != "abort"))
             out[("table", name.lower())] = (cols, fks, idx, opts, checks, auto)
         elif sql is not None:
             body = _norm_sql(sql).replace("if not exists ", "").replace("temp ", "")
@@ -136,6 +137,10 @@ ROUND_TRIPS |= {
         "CREATE TABLE t (id int, a int DEFAULT -1, b real DEFAULT +2.5e3, c int DEFAULT 0x1F, d blob DEFAULT x'00ff',"
         " e text DEFAULT 'it''s', f int DEFAULT NULL, g int DEFAULT true, h text DEFAULT CURRENT_TIMESTAMP,"
         " i text DEFAULT (datetime('now')), j int DEFAULT (1+2));"),
+    "conflict_clauses": (
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, k text UNIQUE, m int, n int, UNIQUE (m, n));",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY ON CONFLICT REPLACE, k text UNIQUE ON CONFLICT IGNORE,"
+        " m int, n int, UNIQUE (m, n) ON CONFLICT ROLLBACK);"),
     "self_reference_and_actions": (
         "CREATE TABLE n (id INTEGER PRIMARY KEY, up int);",
         "CREATE TABLE n (id INTEGER PRIMARY KEY, up int REFERENCES n (id) ON UPDATE CASCADE ON DELETE SET NULL);"),

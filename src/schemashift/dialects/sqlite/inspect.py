@@ -90,12 +90,14 @@ def _table(conn: sqlite3.Connection, schema: Schema, name: str, sql: str) -> Non
     if pk:
         cols = ", ".join(quote(c) for _, c in sorted(pk))
         auto = " AUTOINCREMENT" if parsed["autoincrement"] else ""
-        _constraint(schema, name, "p", "primary key", f"PRIMARY KEY ({cols}{auto})")
+        _constraint(schema, name, "p", "primary key", f"PRIMARY KEY ({cols}{auto})"
+                    + _on_conflict(parsed, "p", [c for _, c in sorted(pk)]))
     for _, iname, unique, origin, _partial in conn.execute(f"PRAGMA index_list({quote(name)})").fetchall():
         if origin == "u":
             cols = ", ".join(quote(r[0]) + (f" COLLATE {r[1].upper()}" if r[1].upper() != "BINARY" else "")
                              for r in conn.execute("SELECT name, coll FROM pragma_index_xinfo(?) WHERE key ORDER BY seqno", (iname,)))
-            _constraint(schema, name, "u", f"unique ({cols})", f"UNIQUE ({cols})")
+            names = [r[0] for r in conn.execute("SELECT name FROM pragma_index_xinfo(?) WHERE key ORDER BY seqno", (iname,))]
+            _constraint(schema, name, "u", f"unique ({cols})", f"UNIQUE ({cols})" + _on_conflict(parsed, "u", names))
     fks: dict[int, list[tuple]] = {}
     for row in conn.execute(f"PRAGMA foreign_key_list({quote(name)})").fetchall():
         fks.setdefault(row[0], []).append(row)
@@ -103,6 +105,11 @@ def _table(conn: sqlite3.Connection, schema: Schema, name: str, sql: str) -> Non
         _constraint(schema, name, "f", f"foreign key {fk_id}", _fk_definition(sorted(parts, key=lambda r: r[1]), parsed))
     for i, check in enumerate(sorted(set(parsed["checks"]))):
         _constraint(schema, name, "c", f"check {check}", f"CHECK ({check})")
+
+
+def _on_conflict(parsed: dict, kind: str, columns: list[str]) -> str:
+    action = parsed["conflict"].get((kind, tuple(c.lower() for c in columns)))
+    return f" ON CONFLICT {action}" if action and action != "ABORT" else ""
 
 
 def _fk_definition(parts: list[tuple], parsed: dict) -> str:
@@ -132,7 +139,7 @@ def _parse_table(sql: str) -> dict:
     toks = tokens(sql)
     start = toks.index("(")
     body, _ = paren_group(toks, start)
-    out: dict = {"columns": {}, "checks": [], "autoincrement": False, "deferred": set()}
+    out: dict = {"columns": {}, "checks": [], "autoincrement": False, "deferred": set(), "conflict": {}}
     for part in split_top(body):
         up = [t.upper() for t in part]
         is_column = up[0] not in _TABLE_CONSTRAINT_WORDS
@@ -152,6 +159,8 @@ def _parse_table(sql: str) -> dict:
             if word == "COLLATE" and is_column and i + 1 < len(part):
                 coll = unquote(part[i + 1]).upper()
                 extra["collation"] = None if coll == "BINARY" else coll
+            if word in ("PRIMARY", "UNIQUE"):
+                _conflict(out, part, up, i, col)
             if word == "AUTOINCREMENT":
                 out["autoincrement"] = True
             if word == "REFERENCES":
@@ -160,6 +169,21 @@ def _parse_table(sql: str) -> dict:
         if col is not None:
             out["columns"][col] = extra
     return out
+
+
+def _conflict(out: dict, part: list[str], up: list[str], i: int, col: str | None) -> None:
+    """Record a PRIMARY KEY's or UNIQUE's ON CONFLICT clause, by kind and columns (no pragma has it)."""
+    kind = "p" if up[i] == "PRIMARY" else "u"
+    j = i + (2 if kind == "p" else 1)
+    if col is None:
+        cols_toks, j = paren_group(part, j)
+        cols = tuple(unquote(c[0]).lower() for c in split_top(cols_toks))
+    else:
+        cols = (col,)
+    while j < len(up) and up[j] in ("ASC", "DESC"):
+        j += 1
+    if up[j:j + 2] == ["ON", "CONFLICT"] and j + 2 < len(up):
+        out["conflict"][(kind, cols)] = up[j + 2]
 
 
 def _deferral(out: dict, part: list[str], up: list[str], i: int, col: str | None) -> None:
