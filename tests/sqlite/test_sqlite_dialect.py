@@ -214,6 +214,21 @@ def test_rows_survive_rebuild(tmp_path: Path) -> None:
         assert not diff_sqlite(str(db), str(target))
 
 
+def test_autoincrement_counter_survives_rebuild(tmp_path: Path) -> None:
+    """Ids of deleted rows are not handed out again after a rebuild of an AUTOINCREMENT table."""
+    db, target = tmp_path / "a.db", tmp_path / "b.db"
+    conn = load("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v int);"
+                " INSERT INTO t (v) VALUES (1), (2), (3), (4), (5); DELETE FROM t WHERE id > 2;", db)
+    conn.close()
+    load("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v text NOT NULL DEFAULT '');", target).close()
+    plan = diff_sqlite(str(db), str(target))
+    assert '"_schemashift_new_t"' in plan.sql
+    apply_with_shell(db, plan.sql + "INSERT INTO t (v) VALUES ('x');")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT id FROM t ORDER BY id").fetchall() == [(1,), (2,), (6,)]
+        assert conn.execute("SELECT name, seq FROM sqlite_sequence").fetchall() == [("t", 6)]
+
+
 def test_violated_foreign_key_stops_the_plan(tmp_path: Path) -> None:
     """A new foreign key that existing rows break: the shell stops, the database is as it was."""
     db, target = tmp_path / "a.db", tmp_path / "b.db"

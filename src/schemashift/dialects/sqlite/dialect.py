@@ -179,12 +179,33 @@ class _Render:
         if not kept and "WITHOUT ROWID" not in old.options + new.options:
             cols = "rowid"  # no column is kept, but the rows are
         copy = [_st(f"INSERT INTO {quote(temp)} ({cols}) SELECT {cols} FROM {quote(table)}", new.key, "rebuild")]
+        if _autoincrement(self.target, table):
+            copy += _keep_sequence(temp, table, new.key)
         return [
             _st(create_table(self.target, table, temp), new.key, "rebuild"),
             *(copy if cols else []),
             _st(f"DROP TABLE {quote(table)}", new.key, "rebuild", bool(lost), f"columns {', '.join(lost)}"),
             _st(f"ALTER TABLE {quote(temp)} RENAME TO {quote(table)}", new.key, "rebuild"),
         ]
+
+
+def _autoincrement(schema: Schema, table: str) -> bool:
+    pk = schema.objects.get(("constraint", "main", table, "primary key"))
+    return isinstance(pk, Constraint) and "AUTOINCREMENT" in pk.definition
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _keep_sequence(temp: str, table: str, key: Key) -> list[Statement]:
+    """An AUTOINCREMENT table's counter outlives the rebuild: the copy only raised the new table's
+    to its largest id, and DROP TABLE deletes the old one's, so ids of deleted rows came back."""
+    return [_st(sql, key, "rebuild") for sql in (
+        f"DELETE FROM sqlite_sequence WHERE name = {_literal(temp)}"
+        f" AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {_literal(table)})",
+        f"INSERT INTO sqlite_sequence (name, seq) SELECT {_literal(temp)}, seq FROM sqlite_sequence"
+        f" WHERE name = {_literal(table)}")]
 
 
 def _foreign_key_check() -> list[Statement]:
