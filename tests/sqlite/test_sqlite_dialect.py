@@ -137,6 +137,9 @@ ROUND_TRIPS |= {
         "CREATE TABLE t (id int, a int DEFAULT -1, b real DEFAULT +2.5e3, c int DEFAULT 0x1F, d blob DEFAULT x'00ff',"
         " e text DEFAULT 'it''s', f int DEFAULT NULL, g int DEFAULT true, h text DEFAULT CURRENT_TIMESTAMP,"
         " i text DEFAULT (datetime('now')), j int DEFAULT (1+2));"),
+    "key_order_and_collation": (
+        "CREATE TABLE t (k text, n int, PRIMARY KEY (k, n)) WITHOUT ROWID;",
+        "CREATE TABLE t (k text COLLATE NOCASE, n int, PRIMARY KEY (k COLLATE NOCASE, n DESC)) WITHOUT ROWID;"),
     "conflict_clauses": (
         "CREATE TABLE t (id INTEGER PRIMARY KEY, k text UNIQUE, m int, n int, UNIQUE (m, n));",
         "CREATE TABLE t (id INTEGER PRIMARY KEY ON CONFLICT REPLACE, k text UNIQUE ON CONFLICT IGNORE,"

@@ -87,15 +87,16 @@ def _table(conn: sqlite3.Connection, schema: Schema, name: str, sql: str) -> Non
         if pkpos:
             pk.append((pkpos, cname))
     schema.add(Table(schema=SCHEMA, name=name, columns=tuple(columns), options=options))
+    indexes = conn.execute(f"PRAGMA index_list({quote(name)})").fetchall()
     if pk:
-        cols = ", ".join(quote(c) for _, c in sorted(pk))
+        pk_index = next((r[1] for r in indexes if r[3] == "pk"), None)
+        cols = _key_columns(conn, pk_index) if pk_index else ", ".join(quote(c) for _, c in sorted(pk))
         auto = " AUTOINCREMENT" if parsed["autoincrement"] else ""
         _constraint(schema, name, "p", "primary key", f"PRIMARY KEY ({cols}{auto})"
                     + _on_conflict(parsed, "p", [c for _, c in sorted(pk)]))
-    for _, iname, unique, origin, _partial in conn.execute(f"PRAGMA index_list({quote(name)})").fetchall():
+    for _, iname, unique, origin, _partial in indexes:
         if origin == "u":
-            cols = ", ".join(quote(r[0]) + (f" COLLATE {r[1].upper()}" if r[1].upper() != "BINARY" else "")
-                             for r in conn.execute("SELECT name, coll FROM pragma_index_xinfo(?) WHERE key ORDER BY seqno", (iname,)))
+            cols = _key_columns(conn, iname)
             names = [r[0] for r in conn.execute("SELECT name FROM pragma_index_xinfo(?) WHERE key ORDER BY seqno", (iname,))]
             _constraint(schema, name, "u", f"unique ({cols})", f"UNIQUE ({cols})" + _on_conflict(parsed, "u", names))
     fks: dict[int, list[tuple]] = {}
@@ -105,6 +106,13 @@ def _table(conn: sqlite3.Connection, schema: Schema, name: str, sql: str) -> Non
         _constraint(schema, name, "f", f"foreign key {fk_id}", _fk_definition(sorted(parts, key=lambda r: r[1]), parsed))
     for i, check in enumerate(sorted(set(parsed["checks"]))):
         _constraint(schema, name, "c", f"check {check}", f"CHECK ({check})")
+
+
+def _key_columns(conn: sqlite3.Connection, index: str) -> str:
+    """A key's columns as its index stores them: order, DESC and collation (index_xinfo)."""
+    return ", ".join(quote(n) + (" DESC" if d else "") + (f" COLLATE {c.upper()}" if c.upper() != "BINARY" else "")
+                     for n, d, c in conn.execute(
+                         "SELECT name, \"desc\", coll FROM pragma_index_xinfo(?) WHERE key ORDER BY seqno", (index,)))
 
 
 def _on_conflict(parsed: dict, kind: str, columns: list[str]) -> str:
