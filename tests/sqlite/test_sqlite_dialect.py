@@ -56,7 +56,7 @@ def fingerprint(conn: sqlite3.Connection) -> dict:
                 "SELECT seqno, cid, name, \"desc\", coll, key FROM pragma_index_xinfo(?)", (r[1],))))
                 for r in conn.execute("SELECT * FROM pragma_index_list(?)", (name,)) if r[3] != "c")
             opts = conn.execute("SELECT strict, wr FROM pragma_table_list WHERE name = ?", (name,)).fetchone()
-            checks = _norm_sql(sql).count("check(")
+            checks = (_norm_sql(sql).count("check("), sorted(re.findall(r"constraint (.+?) check\(", _norm_sql(sql))))
             auto = ("autoincrement" in _norm_sql(sql),
                     sorted(a for a in re.findall(r"on conflict (\w+)", _norm_sql(sql)) if a != "abort"))
             out[("table", name.lower())] = (cols, fks, idx, opts, checks, auto)
@@ -140,6 +140,9 @@ ROUND_TRIPS |= {
     "key_order_and_collation": (
         "CREATE TABLE t (k text, n int, PRIMARY KEY (k, n)) WITHOUT ROWID;",
         "CREATE TABLE t (k text COLLATE NOCASE, n int, PRIMARY KEY (k COLLATE NOCASE, n DESC)) WITHOUT ROWID;"),
+    "named_checks": (
+        'CREATE TABLE t (a int CONSTRAINT "A positive" CHECK (a > 0), b int CHECK (b < 9));',
+        'CREATE TABLE t (a int CHECK (a > 0), b int, CONSTRAINT "b small" CHECK (b < 9));'),
     "conflict_clauses": (
         "CREATE TABLE t (id INTEGER PRIMARY KEY, k text UNIQUE, m int, n int, UNIQUE (m, n));",
         "CREATE TABLE t (id INTEGER PRIMARY KEY ON CONFLICT REPLACE, k text UNIQUE ON CONFLICT IGNORE,"

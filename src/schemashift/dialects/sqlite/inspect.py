@@ -104,8 +104,9 @@ def _table(conn: sqlite3.Connection, schema: Schema, name: str, sql: str) -> Non
         fks.setdefault(row[0], []).append(row)
     for fk_id, parts in sorted(fks.items()):
         _constraint(schema, name, "f", f"foreign key {fk_id}", _fk_definition(sorted(parts, key=lambda r: r[1]), parsed))
-    for i, check in enumerate(sorted(set(parsed["checks"]))):
-        _constraint(schema, name, "c", f"check {check}", f"CHECK ({check})")
+    for cname, check in sorted(set(parsed["checks"]), key=lambda c: (c[1], c[0] or "")):
+        named = f"CONSTRAINT {quote(cname)} " if cname else ""  # SQLite's error message names it
+        _constraint(schema, name, "c", f"check {check}" + (f" {cname}" if cname else ""), f"{named}CHECK ({check})")
 
 
 def _key_columns(conn: sqlite3.Connection, index: str) -> str:
@@ -157,8 +158,9 @@ def _parse_table(sql: str) -> dict:
         while i < len(part):
             word = up[i]
             if word == "CHECK" and i + 1 < len(part) and part[i + 1] == "(":
+                named = unquote(part[i - 1]) if i >= 2 and up[i - 2] == "CONSTRAINT" else None
                 expr, i = paren_group(part, i + 1)
-                out["checks"].append(join(expr))
+                out["checks"].append((named, join(expr)))
                 continue
             if word == "AS" and is_column and i + 1 < len(part) and part[i + 1] == "(":
                 expr, i = paren_group(part, i + 1)
