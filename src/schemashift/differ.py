@@ -153,7 +153,10 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
     themselves, and their own change stops reading the dropped object.
     """
     pending: list[tuple[Key, str]] = [(k, "replaced") for k in walk.replaced]
+    for key in walk.replaced:  # what reads a replaced table reads its columns (pg_depend says so)
+        pending += [(k, "replaced") for k in _column_keys(walk.source.objects[key])]
     pending += [(k, "retyped") for k in _retyped_columns(walk, altered)]
+    pending += [(k, "retyped type") for k in _retyped_types(walk, altered)]
     for key in walk.dropped:
         pending.append((key, "dropped"))
         pending += [(k, "dropped") for k in _column_keys(walk.source.objects[key])]
@@ -164,7 +167,7 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
             continue
         seen.add(item)
         for dep in walk.dependents.get(key, ()):
-            if dep[0] == "default" and why != "retyped":
+            if dep[0] == "default" and why != "retyped" and not _own_default(walk, key, why, dep):
                 walk.reset_defaults.add(dep)
                 continue
             if dep[0] in ("column", "default") or dep in walk.replaced or dep in walk.dropped:
@@ -216,6 +219,20 @@ def _dropped_columns(altered: dict[Key, Change]) -> Iterator[Key]:
             for col in change.old.columns:
                 if change.new.column(col.name) is None:
                     yield change.old.column_key(col.name)
+
+
+def _own_default(walk: _Walk, type_key: Key, why: str, default: Key) -> bool:
+    """A rebuilt type's rebuild takes the defaults of its own columns off and puts them back itself."""
+    return why == "retyped type" and ("column", *default[1:]) in walk.dependents.get(type_key, ())
+
+
+def _retyped_types(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
+    """Types rebuilt under their columns (an enum losing or reordering labels). What reads the type
+    itself, not only through a column (a constant `'ok'::mood` in an index predicate, a CHECK, a
+    function's argument), would keep the old type: it is replaced around the rebuild."""
+    for change in altered.values():
+        if isinstance(change, Alter) and walk.dialect.retypes_columns(change.old, change.new):
+            yield change.old.key
 
 
 def _retyped_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
