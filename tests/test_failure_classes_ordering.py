@@ -26,6 +26,16 @@ ENUM_CASES = {
         ENUM_ABC + "CREATE TABLE t (id int, m mood DEFAULT 'ok', label text DEFAULT ('ok'::mood)::text);",
         ENUM_AB + "CREATE TABLE t (id int, m mood DEFAULT 'ok', label text DEFAULT ('ok'::mood)::text);",
     ),
+    "enum label removed while the default and the table change too": (
+        ENUM_ABC + "CREATE TABLE t (id int, m mood DEFAULT 'happy');",
+        ENUM_AB + "CREATE TABLE t (id int, m mood DEFAULT 'ok', n mood DEFAULT 'sad');",
+    ),
+    "enum label removed under a default, the column of a partitioned table": (
+        ENUM_ABC + "CREATE TABLE t (id int, m mood DEFAULT 'ok') PARTITION BY LIST (id);"
+        "CREATE TABLE t1 PARTITION OF t FOR VALUES IN (1);",
+        ENUM_AB + "CREATE TABLE t (id int, m mood DEFAULT 'ok') PARTITION BY LIST (id);"
+        "CREATE TABLE t1 PARTITION OF t FOR VALUES IN (1);",
+    ),
     # class 14: expressions compare the column with an enum literal
     "enum reordered under a partial index": (
         ENUM_ABC + "CREATE TABLE t (id int, m mood); CREATE INDEX t_ok ON t (id) WHERE m = 'ok';",

@@ -107,6 +107,7 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
         else:
             walk.replaced.add(key)
     _cascade(walk, altered)
+    _defaults_set_by_rebuild(walk, altered)
     renames = _renames(walk, altered)
     gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
     changes: list[Change] = _reset_defaults(walk, altered)
@@ -219,6 +220,21 @@ def _dropped_columns(altered: dict[Key, Change]) -> Iterator[Key]:
             for col in change.old.columns:
                 if change.new.column(col.name) is None:
                     yield change.old.column_key(col.name)
+
+
+def _defaults_set_by_rebuild(walk: _Walk, altered: dict[Key, Change]) -> None:
+    """The rebuild of a type takes its columns' defaults off and puts the target's on (default off,
+    rebuild, default on): the table's own change leaves them alone, or it would both release the old
+    type before the rebuild and need the column after it, a cycle."""
+    for type_key in _retyped_types(walk, altered):
+        for key in (k for k in walk.dependents.get(type_key, ()) if k[0] == "column"):
+            change = altered.get(("table", *key[1:3]))
+            if not isinstance(change, Alter) or not isinstance(change.old, Table):
+                continue
+            old, new = change.old.column(key[3]), change.new.column(key[3])
+            if old is not None and new is not None and old.default != new.default and old.type == new.type:
+                columns = tuple(replace(c, default=new.default) if c is old else c for c in change.old.columns)
+                altered[change.old.key] = Alter(replace(change.old, columns=columns), change.new)
 
 
 def _own_default(walk: _Walk, type_key: Key, why: str, default: Key) -> bool:
