@@ -4,9 +4,11 @@ relations of the same plan. Each pair goes both directions through the oracle.""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 import corpus
+from schemashift import api
 
 ENUM_ABC = "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n"
 ENUM_AB = "CREATE TYPE mood AS ENUM ('sad', 'ok');\n"
@@ -90,3 +92,53 @@ OVER_M = {
 @pytest.mark.parametrize("name", sorted(OVER_M))
 def test_table_partitioned_or_back_under_dependents(pg18, name: str) -> None:
     corpus.assert_round_trips(pg18, "table recreated", name, PLAIN + OVER_M[name], PARTITIONED + OVER_M[name])
+
+
+BODY_CASES = {
+    "a SQL function reading a table and a view of the plan": (
+        "",
+        "CREATE TABLE zt (id int, n int); CREATE VIEW zv AS SELECT id FROM zt WHERE n > 0;"
+        "CREATE FUNCTION a_count() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM zv JOIN public.zt"
+        " USING (id) $$;",
+    ),
+    "a SQL procedure writing a table of the plan": (
+        "",
+        "CREATE TABLE zlog (msg text);"
+        "CREATE PROCEDURE a_log(m text) LANGUAGE sql AS $$ INSERT INTO zlog VALUES (m) $$;",
+    ),
+    "a table whose default calls a SQL function reading another table": (
+        "",
+        "CREATE TABLE zseq (n int); CREATE FUNCTION a_next() RETURNS int LANGUAGE sql"
+        " AS $$ SELECT coalesce(max(n), 0) + 1 FROM zseq $$; CREATE TABLE b (id int DEFAULT a_next(),"
+        " CHECK (id <= a_next() + 1000));",
+    ),
+    "a BEGIN ATOMIC function over a table of the plan": (
+        "",
+        "CREATE TABLE zt (id int); CREATE FUNCTION a_max() RETURNS int LANGUAGE sql BEGIN ATOMIC"
+        " SELECT max(id) FROM zt; END;",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BODY_CASES))
+def test_function_body_reads_the_plan(pg18, name: str) -> None:
+    a, b = BODY_CASES[name]
+    corpus.assert_round_trips(pg18, "function body", name, a, b)
+    for x, y in ((a, b), (b, a)):
+        assert_applies_with_bodies_checked(pg18, x, y)
+
+
+def assert_applies_with_bodies_checked(cluster, a: str, b: str) -> None:
+    """The plan run as a user's `psql -v ON_ERROR_STOP=1` runs it: one statement at a time, with
+    `check_function_bodies` on (the server's default), which api.apply turns off."""
+    db_a, db_b = cluster.load(a), cluster.load(b)
+    try:
+        plan = api.diff(cluster.url(db_a), cluster.url(db_b))
+        with psycopg.connect(cluster.url(db_a), autocommit=True) as conn:
+            assert conn.execute("SHOW check_function_bodies").fetchone()[0] == "on"
+            for st in plan.statements:
+                conn.execute(st.sql)
+        assert not api.diff(cluster.url(db_a), cluster.url(db_b)), "the plan left differences"
+    finally:
+        cluster.drop(db_a)
+        cluster.drop(db_b)
