@@ -149,3 +149,20 @@ def assert_applies_with_bodies_checked(cluster, a: str, b: str) -> None:
     finally:
         cluster.drop(db_a)
         cluster.drop(db_b)
+
+
+def test_plpgsql_functions_come_after_the_relations_of_the_plan(pg18) -> None:
+    """A PL/pgSQL body's relations cannot be known from pg_depend: it goes after the plan's tables
+    and views, unless a table needs it sooner (its default)."""
+    b = ("CREATE FUNCTION a_stamp() RETURNS int LANGUAGE plpgsql AS $$BEGIN RETURN (SELECT count(*) FROM zv); END$$;"
+         "CREATE FUNCTION a_id() RETURNS int LANGUAGE plpgsql AS $$BEGIN RETURN 1; END$$;"
+         "CREATE TABLE zt (id int DEFAULT a_id()); CREATE VIEW zv AS SELECT id FROM zt;")
+    corpus.assert_round_trips(pg18, "function body", "plpgsql after relations", "", b)
+    db_a, db_b = pg18.load(""), pg18.load(b)
+    try:
+        sql = [s.sql for s in api.diff(pg18.url(db_a), pg18.url(db_b)).statements]
+    finally:
+        pg18.drop(db_a)
+        pg18.drop(db_b)
+    at = {what: next(i for i, s in enumerate(sql) if what in s) for what in ("a_stamp()", "a_id()", '"zt"', '"zv"')}
+    assert at["a_id()"] < at['"zt"'] < at['"zv"'] < at["a_stamp()"], sql

@@ -140,7 +140,7 @@ def alter_view(old: View, new: View, ctx: Context) -> list[Statement]:
     out: list[Statement] = []
     if old.definition != new.definition or old.columns != new.columns:
         out.append(alter(_view_sql(new, replace=True), new.key, ctx, phase="view",
-                         requires=ctx.target.dependencies(new.key) | body_relations(new, ctx.target),
+                         requires=ctx.target.dependencies(new.key) | (body_relations(new, ctx.target) or set()),
                          releases=ctx.source.dependencies(new.key)))
     elif old.options != new.options:
         old_keys = {o.split("=", 1)[0] for o in old.options} - {o.split("=", 1)[0] for o in new.options}
@@ -157,15 +157,21 @@ def alter_view(old: View, new: View, ctx: Context) -> list[Statement]:
 
 @renders(CREATE, Function)
 def create_function(f: Function, ctx: Context) -> list[Statement]:
-    return [create(f.definition.strip(), f, ctx, also_requires=body_relations(f, ctx.target))] + annotate(None, f, ctx)
+    reads = body_relations(f, ctx.target)
+    phase = "opaque_function" if reads is None else None
+    return [create(f.definition.strip(), f, ctx, also_requires=reads or (), phase=phase)] + annotate(None, f, ctx)
 
 
-def body_relations(f: Function, schema: Schema) -> frozenset[Key]:
+def body_relations(f: Function, schema: Schema) -> frozenset[Key] | None:
     """The tables and views a non-atomic SQL body names: PostgreSQL parses it at CREATE
     (`check_function_bodies`) but records no pg_depend edge for it, so the plan must order by it.
-    Unqualified names are looked up in the function's schema and `public`, as a default search path."""
-    if not isinstance(f, Function) or f.prokind not in ("f", "p") or "LANGUAGE sql" not in f.definition:
+    Unqualified names are looked up in the function's schema and `public`, as a default search path.
+    None where the body cannot be read (PL/pgSQL, other languages): such a function goes after the
+    plan's relations unless something needs it sooner (a tie-break, so it never makes a cycle)."""
+    if not isinstance(f, Function) or f.prokind not in ("f", "p"):
         return frozenset()
+    if "LANGUAGE sql" not in f.definition:
+        return None
     import pglast.parser  # only for SQL-language functions
 
     try:
@@ -210,7 +216,7 @@ def alter_function(old: Function, new: Function, ctx: Context) -> list[Statement
     out: list[Statement] = []
     if old.definition != new.definition:
         out.append(alter(new.definition.strip(), new.key, ctx, phase="function",
-                         requires=ctx.target.dependencies(new.key) | body_relations(new, ctx.target),
+                         requires=ctx.target.dependencies(new.key) | (body_relations(new, ctx.target) or set()),
                          releases=ctx.source.dependencies(new.key)))
     return out + annotate(old, new, ctx)
 
@@ -301,7 +307,7 @@ def alter_policy(old: Policy, new: Policy, ctx: Context) -> list[Statement]:
     if (old.roles, old.using, old.check) != (new.roles, new.using, new.check):
         out.append(alter(f"ALTER POLICY {ident(new.name)} ON {qualified(new.schema, new.table)}"
                          + _policy_clauses(new), new.key, ctx, phase="policy",
-                         requires=ctx.target.dependencies(new.key) | body_relations(new, ctx.target),
+                         requires=ctx.target.dependencies(new.key) | (body_relations(new, ctx.target) or set()),
                          releases=ctx.source.dependencies(new.key)))
     return out + annotate(old, new, ctx)
 
