@@ -94,6 +94,17 @@ def test_table_partitioned_or_back_under_dependents(pg18, name: str) -> None:
     corpus.assert_round_trips(pg18, "table recreated", name, PLAIN + OVER_M[name], PARTITIONED + OVER_M[name])
 
 
+def test_table_list_partitioned_to_range_under_a_view_chain_and_fk(pg18) -> None:
+    """A change of partition key recreates the table too: the same dependents around it."""
+    over = ("CREATE VIEW v AS SELECT id, at FROM m; CREATE MATERIALIZED VIEW mv AS SELECT id FROM v;"
+            "CREATE TABLE ref (id int, at date, FOREIGN KEY (id, at) REFERENCES m);")
+    by_list = ("CREATE TABLE m (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY LIST (id);"
+               "CREATE TABLE m_1 PARTITION OF m FOR VALUES IN (1);")
+    by_range = ("CREATE TABLE m (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);"
+                "CREATE TABLE m_1 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');")
+    corpus.assert_round_trips(pg18, "table recreated", "partition key changed", by_list + over, by_range + over)
+
+
 BODY_CASES = {
     "a SQL function reading a table and a view of the plan": (
         "",
