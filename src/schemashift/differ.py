@@ -107,6 +107,7 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
         else:
             walk.replaced.add(key)
     _cascade(walk, altered)
+    _defaults_set_by_rebuild(walk, altered)
     renames = _renames(walk, altered)
     gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
     changes: list[Change] = _reset_defaults(walk, altered)
@@ -153,7 +154,10 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
     themselves, and their own change stops reading the dropped object.
     """
     pending: list[tuple[Key, str]] = [(k, "replaced") for k in walk.replaced]
+    for key in walk.replaced:  # what reads a replaced table reads its columns (pg_depend says so)
+        pending += [(k, "replaced") for k in _column_keys(walk.source.objects[key])]
     pending += [(k, "retyped") for k in _retyped_columns(walk, altered)]
+    pending += [(k, "retyped type") for k in _retyped_types(walk, altered)]
     for key in walk.dropped:
         pending.append((key, "dropped"))
         pending += [(k, "dropped") for k in _column_keys(walk.source.objects[key])]
@@ -164,7 +168,7 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
             continue
         seen.add(item)
         for dep in walk.dependents.get(key, ()):
-            if dep[0] == "default" and why != "retyped":
+            if dep[0] == "default" and why != "retyped" and not _own_default(walk, key, why, dep):
                 walk.reset_defaults.add(dep)
                 continue
             if dep[0] in ("column", "default") or dep in walk.replaced or dep in walk.dropped:
@@ -216,6 +220,35 @@ def _dropped_columns(altered: dict[Key, Change]) -> Iterator[Key]:
             for col in change.old.columns:
                 if change.new.column(col.name) is None:
                     yield change.old.column_key(col.name)
+
+
+def _defaults_set_by_rebuild(walk: _Walk, altered: dict[Key, Change]) -> None:
+    """The rebuild of a type takes its columns' defaults off and puts the target's on (default off,
+    rebuild, default on): the table's own change leaves them alone, or it would both release the old
+    type before the rebuild and need the column after it, a cycle."""
+    for type_key in _retyped_types(walk, altered):
+        for key in (k for k in walk.dependents.get(type_key, ()) if k[0] == "column"):
+            change = altered.get(("table", *key[1:3]))
+            if not isinstance(change, Alter) or not isinstance(change.old, Table):
+                continue
+            old, new = change.old.column(key[3]), change.new.column(key[3])
+            if old is not None and new is not None and old.default != new.default and old.type == new.type:
+                columns = tuple(replace(c, default=new.default) if c is old else c for c in change.old.columns)
+                altered[change.old.key] = Alter(replace(change.old, columns=columns), change.new)
+
+
+def _own_default(walk: _Walk, type_key: Key, why: str, default: Key) -> bool:
+    """A rebuilt type's rebuild takes the defaults of its own columns off and puts them back itself."""
+    return why == "retyped type" and ("column", *default[1:]) in walk.dependents.get(type_key, ())
+
+
+def _retyped_types(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
+    """Types rebuilt under their columns (an enum losing or reordering labels). What reads the type
+    itself, not only through a column (a constant `'ok'::mood` in an index predicate, a CHECK, a
+    function's argument), would keep the old type: it is replaced around the rebuild."""
+    for change in altered.values():
+        if isinstance(change, Alter) and walk.dialect.retypes_columns(change.old, change.new):
+            yield change.old.key
 
 
 def _retyped_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:

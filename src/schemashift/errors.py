@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import graphlib
 import re
 
 EXIT_ERROR = 1
@@ -52,3 +53,11 @@ class UnsafeChanges(SchemashiftError):
 
 class UnsupportedChange(SchemashiftError):
     """The differ met a change it has no way to render."""
+
+
+class PlanCycle(SchemashiftError, graphlib.CycleError):
+    """The planner met statements that wait on each other: no order can run them; names the cycle."""
+
+    def __init__(self, message: str, cycle: tuple[tuple[str, ...], ...] = ()) -> None:
+        super().__init__(message)
+        self.cycle = cycle  # the object keys of the statements in the cycle, in order

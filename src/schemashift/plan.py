@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .errors import UnsafeChanges
+from .errors import PlanCycle, UnsafeChanges
 from .frozen import frozen
 from .model import Key
 
@@ -124,9 +124,17 @@ def order(statements: Iterable[Statement]) -> Plan:
         try:
             graphlib.TopologicalSorter(left).prepare()
         except graphlib.CycleError as exc:
-            cycle = " -> ".join(items[i].sql[:60] for i in exc.args[1])
-            raise graphlib.CycleError(f"dependency cycle: {cycle}") from None
+            cycle = [items[i] for i in exc.args[1]]
+            raise PlanCycle(_cycle_message(cycle), tuple(s.object_key for s in cycle)) from None
+        raise PlanCycle(_cycle_message([items[i] for i in left]))  # not reached: what is left holds a cycle
     return Plan([items[i] for i in ordered])
+
+
+def _cycle_message(cycle: list[Statement]) -> str:
+    """One line naming each statement of the cycle and the object it is about, for a user to report."""
+    steps = " -> ".join(s.sql[:60] for s in cycle)
+    objects = ", ".join(dict.fromkeys(" ".join(map(str, s.object_key)) for s in cycle))
+    return f"dependency cycle: {steps} (objects: {objects}); no order of the plan can run"
 
 
 def _kahn(preds: list[set[int]], keys: list[tuple[int, int]]) -> list[int]:

@@ -6,10 +6,15 @@ body change alone is one `CREATE OR REPLACE`.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 from ...model import (
     DefaultPrivilege,
+    Key,
+    Schema,
     EventTrigger,
     Function,
     Policy,
@@ -135,7 +140,8 @@ def alter_view(old: View, new: View, ctx: Context) -> list[Statement]:
     out: list[Statement] = []
     if old.definition != new.definition or old.columns != new.columns:
         out.append(alter(_view_sql(new, replace=True), new.key, ctx, phase="view",
-                         requires=ctx.target.dependencies(new.key), releases=ctx.source.dependencies(new.key)))
+                         requires=ctx.target.dependencies(new.key) | (body_relations(new, ctx.target) or set()),
+                         releases=ctx.source.dependencies(new.key)))
     elif old.options != new.options:
         old_keys = {o.split("=", 1)[0] for o in old.options} - {o.split("=", 1)[0] for o in new.options}
         name = qualified(new.schema, new.name)
@@ -151,7 +157,52 @@ def alter_view(old: View, new: View, ctx: Context) -> list[Statement]:
 
 @renders(CREATE, Function)
 def create_function(f: Function, ctx: Context) -> list[Statement]:
-    return [create(f.definition.strip(), f, ctx)] + annotate(None, f, ctx)
+    reads = body_relations(f, ctx.target)
+    phase = "opaque_function" if reads is None else None
+    return [create(f.definition.strip(), f, ctx, also_requires=reads or (), phase=phase)] + annotate(None, f, ctx)
+
+
+def body_relations(f: Function, schema: Schema) -> frozenset[Key] | None:
+    """The tables and views a non-atomic SQL body names: PostgreSQL parses it at CREATE
+    (`check_function_bodies`) but records no pg_depend edge for it, so the plan must order by it.
+    Unqualified names are looked up in the function's schema and `public`, as a default search path.
+    None where the body cannot be read (PL/pgSQL, other languages): such a function goes after the
+    plan's relations unless something needs it sooner (a tie-break, so it never makes a cycle)."""
+    if not isinstance(f, Function) or f.prokind not in ("f", "p"):
+        return frozenset()
+    if "LANGUAGE sql" not in f.definition:
+        return None
+    import pglast.parser  # only for SQL-language functions
+
+    try:
+        stmt = json.loads(pglast.parser.parse_sql_json(f.definition))["stmts"][0]["stmt"]["CreateFunctionStmt"]
+        body = next(o["DefElem"]["arg"]["List"]["items"][0]["String"]["sval"] for o in stmt.get("options", ())
+                    if o["DefElem"]["defname"] == "as")
+        tree = json.loads(pglast.parser.parse_sql_json(body))
+    except (pglast.parser.ParseError, KeyError, IndexError, StopIteration):
+        return frozenset()  # BEGIN ATOMIC (pg_depend has its edges) or a body PostgreSQL alone reads
+    found = set()
+    for ref in _range_vars(tree):
+        schemas = [ref["schemaname"]] if "schemaname" in ref else [f.schema, "public"]
+        found.update(k for s in schemas for k in (("table", s, ref["relname"]), ("view", s, ref["relname"]))
+                     if k in schema.objects)
+    # A table whose default or CHECK calls the function needs it first: no order serves both (api.apply
+    # turns check_function_bodies off for that).
+    needers = schema.dependents().get(f.key, ())
+    return frozenset(found - {("table", *d[1:3]) for d in needers} - set(needers))
+
+
+def _range_vars(node: Any) -> Iterator[dict[str, Any]]:
+    """Every RangeVar (a relation named in FROM, INSERT INTO, UPDATE, ...) of a parse tree as JSON;
+    where a field can only hold a RangeVar (INSERT's target), libpg_query leaves out its wrapper."""
+    if isinstance(node, dict):
+        if "relname" in node:
+            yield node
+        for value in node.values():
+            yield from _range_vars(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _range_vars(item)
 
 
 @renders(DROP, Function)
@@ -165,7 +216,8 @@ def alter_function(old: Function, new: Function, ctx: Context) -> list[Statement
     out: list[Statement] = []
     if old.definition != new.definition:
         out.append(alter(new.definition.strip(), new.key, ctx, phase="function",
-                         requires=ctx.target.dependencies(new.key), releases=ctx.source.dependencies(new.key)))
+                         requires=ctx.target.dependencies(new.key) | (body_relations(new, ctx.target) or set()),
+                         releases=ctx.source.dependencies(new.key)))
     return out + annotate(old, new, ctx)
 
 
@@ -255,7 +307,8 @@ def alter_policy(old: Policy, new: Policy, ctx: Context) -> list[Statement]:
     if (old.roles, old.using, old.check) != (new.roles, new.using, new.check):
         out.append(alter(f"ALTER POLICY {ident(new.name)} ON {qualified(new.schema, new.table)}"
                          + _policy_clauses(new), new.key, ctx, phase="policy",
-                         requires=ctx.target.dependencies(new.key), releases=ctx.source.dependencies(new.key)))
+                         requires=ctx.target.dependencies(new.key) | (body_relations(new, ctx.target) or set()),
+                         releases=ctx.source.dependencies(new.key)))
     return out + annotate(old, new, ctx)
 
 

@@ -54,7 +54,7 @@ def lookup(table: dict[type, Callable[..., list[Statement]]], obj: DbObject, act
 PHASE = {
     "drop": 10, "schema": 20, "extension": 21, "collation": 22, "type": 23, "sequence": 25,
     "function": 28, "table": 30, "column": 35, "constraint": 40, "foreign_key": 45, "index": 42,
-    "view": 50, "trigger": 55, "policy": 56, "rule": 56, "statistics": 57, "publication": 58,
+    "view": 50, "opaque_function": 52, "trigger": 55, "policy": 56, "rule": 56, "statistics": 57, "publication": 58,
     "event_trigger": 59, "default_privilege": 60, "owned_by": 61, "comment": 70, "grant": 71,
 }
 

@@ -157,8 +157,8 @@ def _rebuild_enum(old: EnumType, new: EnumType, ctx: Context) -> list[Statement]
             steps.append(f"{prefix} DROP DEFAULT")
         via = "text[]" if col.type.endswith("[]") else "text"
         steps.append(f"{prefix} TYPE {col.type} USING {ident(key[3])}::{via}::{col.type}")
-        if col.default is not None:
-            steps.append(f"{prefix} SET DEFAULT {col.default}")
+        if new_col.default is not None:  # the target's: the table's own change leaves it to this
+            steps.append(f"{prefix} SET DEFAULT {new_col.default}")
     steps.append(f"DROP TYPE {qualified(new.schema, stale)}")
     removed = [x for x in old.labels if x not in new.labels]
     return [alter(";\n".join(steps), new.key, ctx, phase="type", creates=[new.key, *columns],
