@@ -121,7 +121,9 @@ SELECT r.nspname || '.' || r.relname || '.' || a.attname AS key,
   CASE WHEN coalesce(a.attstattarget, -1) >= 0 THEN a.attstattarget END AS statistics,
   CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage,
   nullif(a.attcompression, '') AS compression,
-  ARRAY(SELECT o FROM unnest(a.attoptions) o ORDER BY 1) AS options
+  -- Debian's PostgreSQL 15.20 stamps every table column with a `pg_attver=N` option of its own
+  -- (N differs per table; RESET does not remove it): the server's bookkeeping, not the schema's.
+  ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE left(o, 10) <> 'pg_attver=' ORDER BY 1) AS options
 FROM rels r JOIN pg_class c ON c.oid = r.oid
 JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type t ON t.oid = a.atttypid
