@@ -73,7 +73,9 @@ class PostgresDialect:
         if isinstance(old, Trigger | Rule):
             return replace(_bare(old), enabled="O") == replace(_bare(new), enabled="O")  # type: ignore[type-var]
         if isinstance(old, Policy) and isinstance(new, Policy):
-            return (old.permissive, old.command) == (new.permissive, new.command)
+            # ALTER POLICY can replace a USING or WITH CHECK clause but never take one away
+            kept = (old.using is None or new.using is not None) and (old.check is None or new.check is not None)
+            return (old.permissive, old.command) == (new.permissive, new.command) and kept
         if isinstance(old, EventTrigger):
             return replace(_bare(old), enabled="O") == replace(_bare(new), enabled="O")  # type: ignore[type-var]
         if isinstance(old, Extension) and isinstance(new, Extension):

@@ -255,6 +255,10 @@ select p.oid, n.nspname as schema, p.proname as name, p.prokind,
     {_acl("null", "'f'", "p.proowner")} as default_acl
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
 where p.pronamespace = any(%(nsp)s) and {_not_extension_member("pg_proc", "p.oid")}
+    -- a range's and a multirange's constructors are the type's (internal dependency): they come
+    -- and go with it, and DROP FUNCTION on them fails
+    and not exists (select 1 from pg_depend x where x.classid = 'pg_proc'::regclass and x.objid = p.oid
+        and x.refclassid = 'pg_type'::regclass and x.deptype = 'i')
 order by n.nspname, p.proname
 """
 

@@ -40,6 +40,12 @@ def create_schema(s: Namespace, ctx: Context) -> list[Statement]:
     return [create(f"CREATE SCHEMA {ident(s.name)}", s, ctx)] + annotate(None, s, ctx)
 
 
+@renders(ALTER, Namespace)
+def alter_schema(old: Namespace, new: Namespace, ctx: Context) -> list[Statement]:
+    """A schema differs only in what COMMENT and GRANT change (public exists before any diff)."""
+    return annotate(old, new, ctx)
+
+
 @renders(DROP, Namespace)
 def drop_schema(s: Namespace, ctx: Context) -> list[Statement]:
     return [drop(f"DROP SCHEMA {ident(s.name)}", s, ctx)]
