@@ -38,6 +38,22 @@ PAIRS = {
         TABLE + "CREATE MATERIALIZED VIEW m WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.1) "
                 "AS SELECT a FROM t;",
         TABLE + "CREATE MATERIALIZED VIEW m WITH (fillfactor = 90) AS SELECT a FROM t;"),
+    # 7. type changes with and without a conversion
+    "bigint to timestamp (no cast)": (
+        "CREATE TABLE c (id int, v bigint DEFAULT 1);",
+        "CREATE TABLE c (id int, v timestamp);"),
+    "date to int (no cast)": (
+        "CREATE TABLE c (id int, v date NOT NULL);",
+        "CREATE TABLE c (id int, v int NOT NULL DEFAULT 0);"),
+    "int to boolean (cast)": ("CREATE TABLE c (v int);", "CREATE TABLE c (v boolean);"),
+    "text to date and int to text (I/O conversion)": (
+        "CREATE TABLE c (v text, w int);", "CREATE TABLE c (v date, w varchar(20));"),
+    "domain over a base type": (
+        "CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE TABLE c (v bigint, w pos);",
+        "CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE TABLE c (v pos, w numeric);"),
+    "no cast under a view": (
+        "CREATE TABLE c (id int, v bigint); CREATE VIEW cv AS SELECT v FROM c;",
+        "CREATE TABLE c (id int, v timestamptz); CREATE VIEW cv AS SELECT v FROM c;"),
     # 8. policy clauses that ALTER POLICY cannot take away
     "FOR ALL policy loses USING": (
         RLS + "CREATE POLICY p ON t USING (a > 0) WITH CHECK (b > 0);",
@@ -84,3 +100,26 @@ def test_failure_class_round_trips(server: str, name: str, request: pytest.Fixtu
         corpus._create_role(cluster.admin, role)
     a, b = PAIRS[name]
     corpus.assert_round_trips(cluster, "failure_classes_objects", name, a, b)
+
+
+def _plan(cluster, a: str, b: str):
+    """The plan from `a` to `b`, each loaded into a database of its own."""
+    from schemashift import api
+
+    source, target = (api.inspect(cluster.url(cluster.load(text, corpus.TEMPLATE_PLAIN))) for text in (a, b))
+    return api.diff_schemas(source, target)
+
+
+def test_a_type_change_with_no_cast_is_a_destructive_drop_and_add_saying_why(pg18) -> None:
+    plan = _plan(pg18, "CREATE TABLE c (v date);", "CREATE TABLE c (v integer);")
+    assert [s.sql for s in plan.statements] == ['ALTER TABLE "public"."c" DROP COLUMN "v"',
+                                                'ALTER TABLE "public"."c" ADD COLUMN "v" integer']
+    assert plan.statements[0].destructive
+    assert "-- UNSAFE: no cast from date to integer" in plan.text(mark_unsafe=True)
+
+
+@pytest.mark.parametrize(("old", "new"), [("integer", "boolean"), ("text", "date"), ("integer", "varchar(3)"),
+                                          ("numeric(10,2)", "numeric(12,4)"), ("integer[]", "bigint[]")])
+def test_a_type_change_with_a_cast_stays_an_alter(old: str, new: str, pg18) -> None:
+    plan = _plan(pg18, f"CREATE TABLE c (v {old});", f"CREATE TABLE c (v {new});")
+    assert [s.sql.split(" TYPE ")[0] for s in plan.statements] == ['ALTER TABLE "public"."c" ALTER COLUMN "v"']

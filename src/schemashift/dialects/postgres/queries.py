@@ -280,6 +280,11 @@ where not exists (select 1 from pg_depend x where x.classid = 'pg_event_trigger'
     and x.objid = e.oid and x.deptype = 'e')
 """
 
+# Every cast the server knows (built-in and CREATE CAST), for type changes that have none.
+CASTS = """
+select format_type(c.castsource, null) as source, format_type(c.casttarget, null) as target from pg_cast c
+"""
+
 POLICIES = f"""
 select p.oid, n.nspname as schema, c.relname as table_name, p.polname as name, p.polpermissive,
     p.polcmd, pg_get_expr(p.polqual, p.polrelid) as using_expr,
