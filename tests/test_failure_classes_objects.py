@@ -71,6 +71,9 @@ PAIRS = {
     "policy roles swapped": (
         RLS + "CREATE POLICY p ON t FOR SELECT TO sshift_pol_r1 USING (a > 0);",
         RLS + "CREATE POLICY p ON t FOR SELECT TO sshift_pol_r2, PUBLIC USING (a > 0);"),
+    "INSERT policy roles and check": (
+        RLS + "CREATE POLICY p ON t FOR INSERT TO sshift_pol_r2 WITH CHECK (a > 0);",
+        RLS + "CREATE POLICY p ON t FOR INSERT TO sshift_pol_r1 WITH CHECK (b > 0);"),
     # 13. range types and their multiranges
     "range type": ("", "CREATE TYPE fr AS RANGE (SUBTYPE = float8, SUBTYPE_DIFF = float8mi);"),
     "range with multirange name": (
@@ -123,3 +126,13 @@ def test_a_type_change_with_no_cast_is_a_destructive_drop_and_add_saying_why(pg1
 def test_a_type_change_with_a_cast_stays_an_alter(old: str, new: str, pg18) -> None:
     plan = _plan(pg18, f"CREATE TABLE c (v {old});", f"CREATE TABLE c (v {new});")
     assert [s.sql.split(" TYPE ")[0] for s in plan.statements] == ['ALTER TABLE "public"."c" ALTER COLUMN "v"']
+
+
+def test_policy_roles_are_a_set(pg18) -> None:
+    """`TO r2, r1` and `TO r1, r2` are one policy (pg_policy.polroles keeps the order written)."""
+    for role in ROLES:
+        corpus._create_role(pg18.admin, role)
+    policy = "CREATE POLICY p ON t TO {} USING (a > 0);"
+    plan = _plan(pg18, RLS + policy.format("sshift_pol_r2, sshift_pol_r1"),
+                 RLS + policy.format("sshift_pol_r1, sshift_pol_r2"))
+    assert plan.statements == []

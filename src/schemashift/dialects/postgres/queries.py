@@ -289,8 +289,8 @@ POLICIES = f"""
 select p.oid, n.nspname as schema, c.relname as table_name, p.polname as name, p.polpermissive,
     p.polcmd, pg_get_expr(p.polqual, p.polrelid) as using_expr,
     pg_get_expr(p.polwithcheck, p.polrelid) as check_expr,
-    (select coalesce(json_agg(case when r = 0 then 'PUBLIC' else (select rolname from pg_roles where oid = r) end
-        order by 1), '[]') from unnest(p.polroles) r) as roles,
+    (select coalesce(json_agg(x.role order by x.role), '[]') from (select case when r = 0 then 'PUBLIC'
+        else (select rolname from pg_roles where oid = r) end as role from unnest(p.polroles) r) x) as roles,
     {_comment("p.oid", "pg_policy")} as comment
 from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
 where c.relnamespace = any(%(nsp)s)
