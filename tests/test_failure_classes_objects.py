@@ -86,6 +86,21 @@ PAIRS = {
         "CREATE TYPE ir AS RANGE (SUBTYPE = int4);"
         "CREATE FUNCTION f(x ir_multirange) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
         "CREATE TYPE ir AS RANGE (SUBTYPE = numeric); CREATE TABLE rt (a ir);"),
+    "range dropped under a column": (
+        "CREATE TYPE ir AS RANGE (SUBTYPE = int4, MULTIRANGE_TYPE_NAME = ir_many); CREATE TABLE rt (a ir, b ir_many);",
+        "CREATE TABLE rt (a int, b text);"),
+    "domain over a domain, to a type with no cast": (
+        "CREATE DOMAIN d1 AS date; CREATE DOMAIN d2 AS d1; CREATE TABLE c (v d2);",
+        "CREATE DOMAIN d1 AS date; CREATE DOMAIN d2 AS d1; CREATE TABLE c (v int);"),
+    # all of these created from nothing and dropped to nothing, in one plan
+    "everything at once": (
+        "COMMENT ON SCHEMA public IS 'p';",
+        "CREATE SCHEMA s; COMMENT ON SCHEMA s IS 'x'; GRANT USAGE ON SCHEMA s TO sshift_pol_r1;"
+        "REVOKE ALL ON SCHEMA public FROM PUBLIC;"
+        "CREATE TYPE s.ir AS RANGE (SUBTYPE = int4, MULTIRANGE_TYPE_NAME = s.ir_many);"
+        "CREATE TABLE s.t (a int, r s.ir, m s.ir_many, d date); ALTER TABLE s.t ENABLE ROW LEVEL SECURITY;"
+        "CREATE POLICY p ON s.t TO sshift_pol_r1, sshift_pol_r2 USING (a > 0) WITH CHECK (a > 1);"
+        "CREATE MATERIALIZED VIEW s.m WITH (fillfactor = 50) AS SELECT a, r FROM s.t;"),
 }
 
 

@@ -62,9 +62,11 @@ def _base(type_name: str) -> str:
 def castable(old: str, new: str, casts: frozenset[tuple[str, str]], domains: dict[str, str]) -> bool:
     """Whether `USING col::new` can run on a column of type `old` (PostgreSQL's explicit casts:
     pg_cast, binary coercion, I/O conversion to and from string types, domains as their base
-    types, arrays element by element). True when it cannot be told: types pg_cast never names
-    (enums, composites: converted through text elsewhere), or no pg_cast rows at all."""
-    old, new = domains.get(old, old), domains.get(new, new)
+    types, arrays element by element). True when it cannot be told: no pg_cast rows at all."""
+    while old in domains:
+        old = domains[old]
+    while new in domains:
+        new = domains[new]
     a, b = _base(old), _base(new)
     if a == b or not casts or a in _STRING_TYPES or b in _STRING_TYPES:
         return True
@@ -72,5 +74,4 @@ def castable(old: str, new: str, casts: frozenset[tuple[str, str]], domains: dic
         if a.endswith("[]") and b.endswith("[]"):
             return castable(a[:-2], b[:-2], casts, domains)
         return False
-    known = {t for pair in casts for t in pair}
-    return (a, b) in casts or a not in known or b not in known
+    return (a, b) in casts
