@@ -86,6 +86,14 @@ PAIRS = {
         "CREATE TYPE ir AS RANGE (SUBTYPE = int4);"
         "CREATE FUNCTION f(x ir_multirange) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
         "CREATE TYPE ir AS RANGE (SUBTYPE = numeric); CREATE TABLE rt (a ir);"),
+    "range changed under columns, its multirange renamed": (
+        "CREATE TYPE ir AS RANGE (SUBTYPE = int4, MULTIRANGE_TYPE_NAME = ir_many);"
+        "CREATE TABLE rt (a ir, b ir_many, c ir[]); CREATE VIEW rv AS SELECT a, c FROM rt;",
+        "CREATE TYPE ir AS RANGE (SUBTYPE = int8); CREATE TABLE rt (a ir, b ir_multirange, c ir[]);"
+        "CREATE VIEW rv AS SELECT a, c FROM rt;"),
+    "range changed, multirange name kept": (
+        "CREATE TYPE ir AS RANGE (SUBTYPE = int4, MULTIRANGE_TYPE_NAME = ir_many); CREATE TABLE rt (b ir_many);",
+        "CREATE TYPE ir AS RANGE (SUBTYPE = numeric, MULTIRANGE_TYPE_NAME = ir_many); CREATE TABLE rt (b ir_many);"),
     "range dropped under a column": (
         "CREATE TYPE ir AS RANGE (SUBTYPE = int4, MULTIRANGE_TYPE_NAME = ir_many); CREATE TABLE rt (a ir, b ir_many);",
         "CREATE TABLE rt (a int, b text);"),
