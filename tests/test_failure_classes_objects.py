@@ -91,6 +91,16 @@ PAIRS = {
         "CREATE TABLE rt (a ir, b ir_many, c ir[]); CREATE VIEW rv AS SELECT a, c FROM rt;",
         "CREATE TYPE ir AS RANGE (SUBTYPE = int8); CREATE TABLE rt (a ir, b ir_multirange, c ir[]);"
         "CREATE VIEW rv AS SELECT a, c FROM rt;"),
+    "range changed under a function and a default": (
+        "CREATE TYPE ir AS RANGE (SUBTYPE = int4); CREATE TABLE rt (a ir DEFAULT '[1,2)');"
+        "CREATE FUNCTION f(x ir) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+        "CREATE TYPE ir AS RANGE (SUBTYPE = int8); CREATE TABLE rt (a ir DEFAULT '[1,2)');"
+        "CREATE FUNCTION f(x ir) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
+    "enum rebuilt under a function": (
+        "CREATE TYPE e AS ENUM ('a', 'b', 'c'); CREATE TABLE et (v e);"
+        "CREATE FUNCTION g(x e) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+        "CREATE TYPE e AS ENUM ('c', 'a'); CREATE TABLE et (v e);"
+        "CREATE FUNCTION g(x e) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
     "range changed, multirange name kept": (
         "CREATE TYPE ir AS RANGE (SUBTYPE = int4, MULTIRANGE_TYPE_NAME = ir_many); CREATE TABLE rt (b ir_many);",
         "CREATE TYPE ir AS RANGE (SUBTYPE = numeric, MULTIRANGE_TYPE_NAME = ir_many); CREATE TABLE rt (b ir_many);"),

@@ -154,6 +154,10 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
     """
     pending: list[tuple[Key, str]] = [(k, "replaced") for k in walk.replaced]
     pending += [(k, "retyped") for k in _retyped_columns(walk, altered)]
+    # A type rebuilt in place (an enum losing labels, a changed range): what uses it, apart from the
+    # columns and defaults its rebuild converts, goes and comes back around it.
+    pending += [(c.old.key, "rebuilt") for c in list(altered.values())
+                if isinstance(c, Alter) and walk.dialect.retypes_columns(c.old, c.new)]
     for key in walk.dropped:
         pending.append((key, "dropped"))
         pending += [(k, "dropped") for k in _column_keys(walk.source.objects[key])]
@@ -164,7 +168,7 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
             continue
         seen.add(item)
         for dep in walk.dependents.get(key, ()):
-            if dep[0] == "default" and why != "retyped":
+            if dep[0] == "default" and why not in ("retyped", "rebuilt"):
                 walk.reset_defaults.add(dep)
                 continue
             if dep[0] in ("column", "default") or dep in walk.replaced or dep in walk.dropped:
