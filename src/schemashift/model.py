@@ -396,6 +396,9 @@ class Schema:
     objects: dict[Key, DbObject] = field(default_factory=dict)
     depends: dict[Key, set[Key]] = field(default_factory=dict)
     server_version: int = 0
+    # (source type, target type) of every pg_cast row, as format_type prints them without typmod:
+    # whether a column's type change can be written as a cast (empty: not known, assume it can).
+    casts: frozenset[tuple[str, str]] = frozenset()
     _cached: _Lookups | None = field(default=None, repr=False, compare=False)
 
     def add(self, obj: DbObject) -> None:
@@ -480,6 +483,7 @@ class Schema:
             {k: o for k, o in self.objects.items() if k not in gone},
             {k: ons - gone for k, ons in self.depends.items() if k not in gone},
             self.server_version,
+            self.casts,
         )
 
     def __eq__(self, other: object) -> bool:

@@ -73,7 +73,9 @@ class PostgresDialect:
         if isinstance(old, Trigger | Rule):
             return replace(_bare(old), enabled="O") == replace(_bare(new), enabled="O")  # type: ignore[type-var]
         if isinstance(old, Policy) and isinstance(new, Policy):
-            return (old.permissive, old.command) == (new.permissive, new.command)
+            # ALTER POLICY can replace a USING or WITH CHECK clause but never take one away
+            kept = (old.using is None or new.using is not None) and (old.check is None or new.check is not None)
+            return (old.permissive, old.command) == (new.permissive, new.command) and kept
         if isinstance(old, EventTrigger):
             return replace(_bare(old), enabled="O") == replace(_bare(new), enabled="O")  # type: ignore[type-var]
         if isinstance(old, Extension) and isinstance(new, Extension):
@@ -83,7 +85,7 @@ class PostgresDialect:
         if isinstance(old, Index) and isinstance(new, Index):  # attaching to a parent is an ALTER
             return replace(_bare(old), parent=None, parent_key=None) == replace(_bare(new), parent=None, parent_key=None) \
                 and old.parent in (None, new.parent)
-        if isinstance(old, Collation | RangeType | Publication):
+        if isinstance(old, Collation | Publication):
             return _bare(old) == _bare(new)
         return True
 
@@ -120,7 +122,9 @@ class PostgresDialect:
         return key[0] in ("view", "rule", "policy", "trigger")
 
     def retypes_columns(self, old: DbObject, new: DbObject) -> bool:
-        """An enum losing or reordering labels is rebuilt, which retypes every column of it."""
+        """An enum losing or reordering labels, or a range changed, is rebuilt, which retypes every column of it."""
+        if isinstance(old, RangeType) and isinstance(new, RangeType):  # rebuilt: see render_types.alter_range
+            return _bare(old) != _bare(new)
         return isinstance(old, EnumType) and isinstance(new, EnumType) and not enum_is_extended(old, new)
 
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:

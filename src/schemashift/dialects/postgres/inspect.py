@@ -131,7 +131,7 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
             # In the order the objects are built. The big queries go alone, so that their rows are
             # turned into objects while the server works on the next.
             small = (q.FUNCTIONS, q.TRIGGERS, *((q.EVENT_TRIGGERS, q.PUBLICATIONS) if all_schemas else ()),
-                     q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES)
+                     q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES, q.CASTS)
             batches = [(q.EXTENSIONS, q.COLLATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES),
                        (q.CONSTRAINTS,), (q.INDEXES,), small, (q.DEPENDS,)]
             pending: dict[str, Future[dict[str, psycopg.Cursor[Any]]]] = {}
@@ -159,6 +159,7 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
                 _rules(reader, fetch(q.RULES))
                 _statistics(reader, fetch(q.STATISTICS))
                 _default_privileges(reader, fetch(q.DEFAULT_PRIVILEGES))
+                schema.casts = frozenset((row.source, row.target) for row in fetch(q.CASTS))
                 _depends(reader, fetch(q.DEPENDS))
             except BaseException:  # Ctrl-C, or an error here: stop the batch the server is running
                 conn.cancel_safe()  # (it may wait on a lock), then roll back once the runner is done

@@ -255,6 +255,10 @@ select p.oid, n.nspname as schema, p.proname as name, p.prokind,
     {_acl("null", "'f'", "p.proowner")} as default_acl
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
 where p.pronamespace = any(%(nsp)s) and {_not_extension_member("pg_proc", "p.oid")}
+    -- a range's and a multirange's constructors are the type's (internal dependency): they come
+    -- and go with it, and DROP FUNCTION on them fails
+    and not exists (select 1 from pg_depend x where x.classid = 'pg_proc'::regclass and x.objid = p.oid
+        and x.refclassid = 'pg_type'::regclass and x.deptype = 'i')
 order by n.nspname, p.proname
 """
 
@@ -276,12 +280,17 @@ where not exists (select 1 from pg_depend x where x.classid = 'pg_event_trigger'
     and x.objid = e.oid and x.deptype = 'e')
 """
 
+# Every cast the server knows (built-in and CREATE CAST), for type changes that have none.
+CASTS = """
+select format_type(c.castsource, null) as source, format_type(c.casttarget, null) as target from pg_cast c
+"""
+
 POLICIES = f"""
 select p.oid, n.nspname as schema, c.relname as table_name, p.polname as name, p.polpermissive,
     p.polcmd, pg_get_expr(p.polqual, p.polrelid) as using_expr,
     pg_get_expr(p.polwithcheck, p.polrelid) as check_expr,
-    (select coalesce(json_agg(case when r = 0 then 'PUBLIC' else (select rolname from pg_roles where oid = r) end
-        order by 1), '[]') from unnest(p.polroles) r) as roles,
+    (select coalesce(json_agg(x.role order by x.role), '[]') from (select case when r = 0 then 'PUBLIC'
+        else (select rolname from pg_roles where oid = r) end as role from unnest(p.polroles) r) x) as roles,
     {_comment("p.oid", "pg_policy")} as comment
 from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
 where c.relnamespace = any(%(nsp)s)

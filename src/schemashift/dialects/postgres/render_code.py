@@ -144,11 +144,11 @@ def alter_view(old: View, new: View, ctx: Context) -> list[Statement]:
                          releases=ctx.source.dependencies(new.key)))
     elif old.options != new.options:
         old_keys = {o.split("=", 1)[0] for o in old.options} - {o.split("=", 1)[0] for o in new.options}
-        name = qualified(new.schema, new.name)
+        name = ("MATERIALIZED VIEW " if new.materialized else "VIEW ") + qualified(new.schema, new.name)
         if old_keys:
-            out.append(alter(f"ALTER VIEW {name} RESET ({', '.join(sorted(old_keys))})", new.key, ctx, phase="view"))
+            out.append(alter(f"ALTER {name} RESET ({', '.join(sorted(old_keys))})", new.key, ctx, phase="view"))
         if new.options:
-            out.append(alter(f"ALTER VIEW {name} SET ({', '.join(new.options)})", new.key, ctx, phase="view"))
+            out.append(alter(f"ALTER {name} SET ({', '.join(new.options)})", new.key, ctx, phase="view"))
     return out + _view_extras(old, new, ctx) + annotate(old, new, ctx)
 
 

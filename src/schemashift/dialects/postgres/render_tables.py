@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ...model import Column, Constraint, EnumType, IdentityOptions, Index, Key, Schema, Sequence, Table
+from ...model import Column, Constraint, Domain, EnumType, IdentityOptions, Index, Key, Schema, Sequence, Table
 from ...plan import Statement
 from .render_core import (
     ALTER,
@@ -22,7 +22,7 @@ from .render_core import (
     target,
 )
 from .sqltext import ident, qualified
-from .types import lossless_type_change
+from .types import castable, lossless_type_change
 
 
 @target.register
@@ -322,6 +322,14 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
     def add(sql: str, **kw: object) -> None:
         out.append(alter(sql, key, ctx, phase="column", **kw))  # type: ignore[arg-type]
 
+    def recreate(why: str) -> list[Statement]:
+        """Drop the column and add it again: the only way when no ALTER COLUMN can get there."""
+        add(f"ALTER TABLE {table} DROP COLUMN {col}", releases=old_deps | old_expr, drops=[key, expr],
+            destructive=True, why=why)
+        add(f"ALTER TABLE {table} ADD COLUMN {column_definition(new, t.name)}", creates=[key, expr],
+            requires=new_deps | new_expr)
+        return out + _column_extras(t, None, new, ctx)
+
     if old.generated != new.generated or old.generated_kind != new.generated_kind:
         if old.generated and new.generated and old.generated_kind == new.generated_kind and ctx.server_version >= 170000:
             add(f"{prefix} SET EXPRESSION AS ({new.generated})", requires=new_expr, releases=old_expr,
@@ -329,12 +337,11 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
         elif old.generated and not new.generated and old.generated_kind == "s":
             add(f"{prefix} DROP EXPRESSION", releases=old_expr, drops=[expr])
             old = replace(old, generated=None, generated_kind="")
-        else:  # no ALTER for this: drop the column and add it again
-            add(f"ALTER TABLE {table} DROP COLUMN {col}", releases=old_deps | old_expr, drops=[key, expr],
-                destructive=True, why=f"recreates column {t.name}.{new.name}; its data is lost")
-            add(f"ALTER TABLE {table} ADD COLUMN {column_definition(new, t.name)}", creates=[key, expr],
-                requires=new_deps | new_expr)
-            return out + _column_extras(t, None, new, ctx)
+        else:  # no ALTER for this
+            return recreate(f"recreates column {t.name}.{new.name}; its data is lost")
+    if old.type != new.type and not _convertible(old.type, new.type, old_deps, new_deps, ctx):
+        return recreate(f"no cast from {old.type} to {new.type}: column {t.name}.{new.name} is dropped and "
+                        "added again; its data is lost")
     retype = (old.type, old.collation) != (new.type, new.collation)
     drop_default = old.default is not None and (retype or new.default is None or old.identity != new.identity)
     if drop_default and (old.default != new.default or retype):
@@ -370,6 +377,19 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
     if old.not_null and not new.not_null:
         add(f"{prefix} DROP NOT NULL")
     return out + _column_extras(t, old, new, ctx)
+
+
+def _convertible(old: str, new: str, old_deps: frozenset[Key], new_deps: frozenset[Key], ctx: Context) -> bool:
+    """Whether `ALTER COLUMN … TYPE new USING col::new` can run, by the casts both servers know
+    (enums go through text, which converts to anything)."""
+    if _enum_typed(old_deps, ctx.source) or _enum_typed(new_deps, ctx.target):
+        return True
+    domains = {}
+    for schema in (ctx.source, ctx.target):
+        for obj in schema.objects.values():
+            if isinstance(obj, Domain):
+                domains[f"{obj.schema}.{obj.name}"] = domains[qualified(obj.schema, obj.name)] = obj.base_type
+    return castable(old, new, ctx.source.casts | ctx.target.casts, domains)
 
 
 def _enum_typed(deps: frozenset[Key], schema: Schema) -> bool:

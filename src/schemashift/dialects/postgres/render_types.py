@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...model import Collation, CompositeType, Domain, EnumType, Extension, Namespace, RangeType, Table
 from ...plan import Statement
 from .render_core import ALTER, CREATE, DROP, Context, alter, annotate, create, drop, renders, target
@@ -38,6 +40,12 @@ def _(obj: Domain) -> str:
 @renders(CREATE, Namespace)
 def create_schema(s: Namespace, ctx: Context) -> list[Statement]:
     return [create(f"CREATE SCHEMA {ident(s.name)}", s, ctx)] + annotate(None, s, ctx)
+
+
+@renders(ALTER, Namespace)
+def alter_schema(old: Namespace, new: Namespace, ctx: Context) -> list[Statement]:
+    """A schema differs only in what COMMENT and GRANT change (public exists before any diff)."""
+    return annotate(old, new, ctx)
 
 
 @renders(DROP, Namespace)
@@ -137,10 +145,22 @@ def alter_enum(old: EnumType, new: EnumType, ctx: Context) -> list[Statement]:
 
 def _rebuild_enum(old: EnumType, new: EnumType, ctx: Context) -> list[Statement]:
     """Labels removed or reordered: rename the old type away, create the new one, cast every column."""
+    removed = [x for x in old.labels if x not in new.labels]
+    create_sql = f"CREATE TYPE {qualified(new.schema, new.name)} AS ENUM ({', '.join(literal(x) for x in new.labels)})"
+    return _rebuild_type(old, new, [create_sql], ctx, destructive=bool(removed),
+                         why=f"removes enum label(s) {', '.join(removed)} of {new.name}" if removed else "")
+
+
+def _rebuild_type(old: EnumType | RangeType, new: EnumType | RangeType, creates: list[str], ctx: Context,
+                  *, destructive: bool, why: str, park: bool = False) -> list[Statement]:
+    """A type PostgreSQL cannot alter, under columns that keep it: rename the old type away, create
+    the new one, cast every such column through text, drop the old type. With `park`, the columns
+    wait as text while the old type is dropped and the new one created (a range's multirange and
+    constructor functions keep their names when it is renamed). Columns whose type changes too are
+    their table's to convert."""
     name = qualified(new.schema, new.name)
     stale = f"{new.name}__schemashift_old"
-    steps = [f"ALTER TYPE {name} RENAME TO {ident(stale)}",
-             f"CREATE TYPE {name} AS ENUM ({', '.join(literal(x) for x in new.labels)})"]
+    before, after = [] if park else [f"ALTER TYPE {name} RENAME TO {ident(stale)}"], []
     columns = []
     for key in sorted(k for k, deps in ctx.source.depends.items() if old.key in deps and k[0] == "column"):
         table = ctx.source.objects.get(("table", key[1], key[2]))
@@ -149,21 +169,24 @@ def _rebuild_enum(old: EnumType, new: EnumType, ctx: Context) -> list[Statement]
             continue
         col = table.column(key[3])
         new_col = target_table.column(key[3])
-        if col is None or new_col is None or not col.local:
+        if col is None or new_col is None or not col.local or col.type != new_col.type:
             continue
         columns.append(key)
         prefix = f"ALTER TABLE {qualified(key[1], key[2])} ALTER COLUMN {ident(key[3])}"
         if col.default is not None:
-            steps.append(f"{prefix} DROP DEFAULT")
+            before.append(f"{prefix} DROP DEFAULT")
         via = "text[]" if col.type.endswith("[]") else "text"
-        steps.append(f"{prefix} TYPE {col.type} USING {ident(key[3])}::{via}::{col.type}")
+        if park:
+            before.append(f"{prefix} TYPE {via} USING {ident(key[3])}::{via}")
+            after.append(f"{prefix} TYPE {col.type} USING {ident(key[3])}::{col.type}")
+        else:
+            after.append(f"{prefix} TYPE {col.type} USING {ident(key[3])}::{via}::{col.type}")
         if new_col.default is not None:  # the target's: the table's own change leaves it to this
-            steps.append(f"{prefix} SET DEFAULT {new_col.default}")
-    steps.append(f"DROP TYPE {qualified(new.schema, stale)}")
-    removed = [x for x in old.labels if x not in new.labels]
+            after.append(f"{prefix} SET DEFAULT {new_col.default}")
+    drop_old = [f"DROP TYPE {name}"] if park else []
+    steps = before + drop_old + creates + after + ([] if park else [f"DROP TYPE {qualified(new.schema, stale)}"])
     return [alter(";\n".join(steps), new.key, ctx, phase="type", creates=[new.key, *columns],
-                  drops=[new.key, *columns], destructive=bool(removed),
-                  why=f"removes enum label(s) {', '.join(removed)} of {new.name}" if removed else "")]
+                  drops=[new.key, *columns], destructive=destructive, why=why)]
 
 
 def _domain_parts(d: Domain) -> list[str]:
@@ -237,12 +260,25 @@ def alter_composite(old: CompositeType, new: CompositeType, ctx: Context) -> lis
     return out + annotate(old, new, ctx)
 
 
-@renders(CREATE, RangeType)
-def create_range(t: RangeType, ctx: Context) -> list[Statement]:
+def _range_sql(t: RangeType) -> str:
     opts = [f"SUBTYPE = {t.subtype}"]
     for label, value in (("SUBTYPE_OPCLASS", t.opclass), ("COLLATION", t.collation), ("CANONICAL", t.canonical),
                          ("SUBTYPE_DIFF", t.subdiff), ("MULTIRANGE_TYPE_NAME", t.multirange)):
         if value:
             opts.append(f"{label} = {value}")
-    return [create(f"CREATE TYPE {qualified(t.schema, t.name)} AS RANGE ({', '.join(opts)})", t, ctx)] + annotate(
-        None, t, ctx)
+    return f"CREATE TYPE {qualified(t.schema, t.name)} AS RANGE ({', '.join(opts)})"
+
+
+@renders(CREATE, RangeType)
+def create_range(t: RangeType, ctx: Context) -> list[Statement]:
+    return [create(_range_sql(t), t, ctx)] + annotate(None, t, ctx)
+
+
+@renders(ALTER, RangeType)
+def alter_range(old: RangeType, new: RangeType, ctx: Context) -> list[Statement]:
+    """No ALTER changes a range's definition: rebuilt under its columns, which wait as text."""
+    if replace(old, comment=None, acl=frozenset()) == replace(new, comment=None, acl=frozenset()):
+        return annotate(old, new, ctx)
+    return _rebuild_type(old, new, [_range_sql(new)], ctx, destructive=True, park=True,
+                         why=f"rebuilds range type {new.name}; values its new subtype cannot read are lost") + annotate(
+        old, new, ctx)

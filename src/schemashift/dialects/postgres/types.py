@@ -46,3 +46,32 @@ def _wider_modifiers(base: str, old: list[int], new: list[int]) -> bool:
         (p1, s1), (p2, s2) = (old + [0])[:2], (new + [0])[:2]
         return s2 >= s1 and p2 - s2 >= p1 - s1
     return new[0] >= old[0]
+
+
+# I/O conversion: an explicit cast from any type to these, and from these to any type, always exists.
+_STRING_TYPES = frozenset({"text", "character varying", "character", "name"})
+_MODIFIERS = re.compile(r"\(\d+(?:,\s*\d+)?\)")
+
+
+def _base(type_name: str) -> str:
+    """A type as pg_cast's format_type(oid, null) prints it: without length, precision or fields."""
+    base = _MODIFIERS.sub("", type_name)
+    return "interval" if base.startswith("interval") else base
+
+
+def castable(old: str, new: str, casts: frozenset[tuple[str, str]], domains: dict[str, str]) -> bool:
+    """Whether `USING col::new` can run on a column of type `old` (PostgreSQL's explicit casts:
+    pg_cast, binary coercion, I/O conversion to and from string types, domains as their base
+    types, arrays element by element). True when it cannot be told: no pg_cast rows at all."""
+    while old in domains:
+        old = domains[old]
+    while new in domains:
+        new = domains[new]
+    a, b = _base(old), _base(new)
+    if a == b or not casts or a in _STRING_TYPES or b in _STRING_TYPES:
+        return True
+    if a.endswith("[]") or b.endswith("[]"):
+        if a.endswith("[]") and b.endswith("[]"):
+            return castable(a[:-2], b[:-2], casts, domains)
+        return False
+    return (a, b) in casts
