@@ -216,7 +216,9 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
                                  requires=frozenset().union(*(ctx.target.dependencies(k) for k in parts))))
             out += _column_extras(new, None, c, ctx)
         elif before != c:
-            out += _alter_column(new, before, c, ctx)
+            before, after = _recursed(old, new, before, ctx)
+            if before != c:
+                out += _alter_column(new, before, c, ctx, after=after)
     out += _attach(old, new, ctx)
     out += _table_flags(old, new, ctx)
     out += annotate(old, new, ctx)
@@ -232,6 +234,33 @@ def _inherited_copies(parent: Table, column: str, schema: Schema) -> list[Key]:
         if col is not None and not col.local:
             keys.append(child.column_key(column))
     return keys
+
+
+def _kept_parents(old: Table, new: Table, ctx: Context) -> list[tuple[Table, Table]]:
+    """The parents a table has on both sides, as (source, target): their ALTERs reach it."""
+    kept = [p for p in (old.parent, *old.inherits) if p and p in (new.parent, *new.inherits)]
+    pairs = [(ctx.source.objects.get(("table", *p)), ctx.target.objects.get(("table", *p))) for p in kept]
+    return [(a, b) for a, b in pairs if isinstance(a, Table) and isinstance(b, Table)]
+
+
+def _recursed(old: Table, new: Table, col: Column, ctx: Context) -> tuple[Column, list[Key]]:
+    """A child's column as its parents' own ALTER COLUMNs leave it: ALTER TABLE recurses to
+    inheritance children and partitions (a type, a default, NOT NULL), and an inherited column cannot
+    be retyped on its own. Returns it with the parents' default keys, whose change the child's own
+    default (one of its own, unlike the parent's) must follow."""
+    after: list[Key] = []
+    for old_parent, new_parent in _kept_parents(old, new, ctx):
+        before, now = old_parent.column(col.name), new_parent.column(col.name)
+        if before is None or now is None:
+            continue
+        if (before.type, before.collation) != (now.type, now.collation):
+            col = replace(col, type=now.type, collation=now.collation)
+        if before.default != now.default and not now.identity and not now.generated:
+            col = replace(col, default=now.default)
+            after.append(new_parent.default_key(col.name))
+        if before.not_null != now.not_null:
+            col = replace(col, not_null=now.not_null, not_null_name=None)
+    return col, after
 
 
 def _parent_adds(table: Table, column: str, ctx: Context) -> bool:
@@ -309,8 +338,9 @@ def _parents(old: Table, new: Table, ctx: Context) -> list[Statement]:
     return out
 
 
-def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Statement]:
-    """ALTER COLUMN steps in the order PostgreSQL accepts them."""
+def _alter_column(t: Table, old: Column, new: Column, ctx: Context, after: list[Key] | None = None) -> list[Statement]:
+    """ALTER COLUMN steps in the order PostgreSQL accepts them; a default set after the parents'
+    defaults in `after` change (they recurse to this table)."""
     key, expr = t.column_key(new.name), t.default_key(new.name)
     table, col = _table_name(t), ident(new.name)
     prefix = f"ALTER TABLE {table} ALTER COLUMN {col}"
@@ -354,7 +384,8 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
     elif new.not_null and old.not_null_name and new.not_null_name and old.not_null_name != new.not_null_name:
         add(f"ALTER TABLE {table} RENAME CONSTRAINT {ident(old.not_null_name)} TO {ident(new.not_null_name)}")
     if new.default is not None and (new.default != old.default or drop_default):
-        add(f"{prefix} SET DEFAULT {new.default}", requires=new_expr, releases=old_expr, creates=[expr])
+        add(f"{prefix} SET DEFAULT {new.default}", requires=new_expr | frozenset(after or ()), releases=old_expr,
+            creates=[expr], after_drop=after or ())
     if new.identity and not old.identity:
         how = "ALWAYS" if new.identity == "a" else "BY DEFAULT"
         opts = f" ({sequence_options(new.identity_options, with_type=False)})" if new.identity_options else ""
