@@ -185,8 +185,7 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
     name = _table_name(new)
     out: list[Statement] = []
     if old.unlogged != new.unlogged:
-        out.append(alter(f"ALTER TABLE {name} SET {'UNLOGGED' if new.unlogged else 'LOGGED'}", new.key, ctx,
-                         phase="table"))
+        out.append(_persistence(new, ctx))
     out += _options(old, new, ctx)
     out += _parents(old, new, ctx)
     old = _as_detached(old, new, ctx)
@@ -223,6 +222,27 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
     out += _table_flags(old, new, ctx)
     out += annotate(old, new, ctx)
     return out
+
+
+def _persistence(t: Table, ctx: Context) -> Statement:
+    """SET LOGGED / UNLOGGED in the order of the foreign keys between the tables that change: a
+    logged table may not reference an unlogged one, so the referenced table goes logged first and
+    the referencing one goes unlogged first."""
+    how = "UNLOGGED" if t.unlogged else "LOGGED"
+    me = (t.schema, t.name)
+    fks = [(c.schema, c.table, _referenced_tables(c, ctx.target)) for c in ctx.target.objects.values()
+           if isinstance(c, Constraint) and c.type == "f"]
+    if t.unlogged:  # after the tables that reference it
+        first = {(s, n) for s, n, refs in fks if me in refs}
+    else:  # after the tables it references
+        first = set().union(*(refs for s, n, refs in fks if (s, n) == me))
+    return alter(f"ALTER TABLE {_table_name(t)} SET {how}", t.key, ctx, phase="table",
+                 creates=[("persistence", *me)], requires=[("persistence", *k) for k in first - {me}])
+
+
+def _referenced_tables(c: Constraint, schema: Schema) -> set[tuple[str, str]]:
+    """The tables a foreign key reads, from its dependencies (their columns, constraints, tables)."""
+    return {(k[1], k[2]) for k in schema.dependencies(c.key) if k[0] in ("table", "column", "constraint")}
 
 
 def _inherited_copies(parent: Table, column: str, schema: Schema) -> list[Key]:
