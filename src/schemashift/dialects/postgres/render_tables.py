@@ -84,8 +84,20 @@ def column_definition(c: Column, table: str = "") -> str:
 
 
 def identity_keys(t: Table, c: Column) -> list[Key]:
-    """The name an identity column's implicit sequence takes, as a key for ordering."""
-    return [("sequence", t.schema, c.identity_sequence)] if c.identity and c.identity_sequence else []
+    """The name an identity column's implicit sequence takes, as a key for ordering (a partition's
+    identity is its parent's, sequence and all)."""
+    return [("sequence", t.schema, c.identity_sequence)] if c.identity and c.identity_sequence and not t.parent else []
+
+
+def _own_columns(t: Table, ctx: Context) -> list[Column]:
+    """The columns a table's CREATE names. A partition is created on its own, then attached, and
+    the attach refuses an identity column: the partition takes its parent's identity from it."""
+    local = [c for c in t.columns if c.local or t.parent or not t.inherits]
+    parent = ctx.target.objects.get(("table", *t.parent)) if t.parent else None
+    if not isinstance(parent, Table):
+        return local
+    inherited = {c.name for c in parent.columns if c.identity}
+    return [replace(c, identity="", identity_options=None) if c.name in inherited else c for c in local]
 
 
 def _column_parts(t: Table, c: Column) -> list[Key]:
@@ -137,7 +149,7 @@ def create_table(t: Table, ctx: Context) -> list[Statement]:
     """A partition is made as pg_dump makes it: a table of its own, then ATTACH PARTITION, which adopts
     the partition's own indexes and constraints, so their names are the target's, not generated."""
     name = _table_name(t)
-    local = [c for c in t.columns if c.local or t.parent or not t.inherits]
+    local = _own_columns(t, ctx)
     head = f"CREATE {'UNLOGGED ' if t.unlogged else ''}TABLE {name}"
     lines = [column_definition(c, t.name) for c in local] + _inherited_checks(t, ctx)
     body = ",\n".join(f"    {line}" for line in lines)
@@ -280,6 +292,10 @@ def _recursed(old: Table, new: Table, col: Column, ctx: Context) -> tuple[Column
             after.append(new_parent.default_key(col.name))
         if before.not_null != now.not_null:
             col = replace(col, not_null=now.not_null, not_null_name=None)
+        target = new.column(col.name)
+        if new.parent and target is not None and (before.identity, before.identity_options) != (
+                now.identity, now.identity_options) and ctx.server_version >= 170000:
+            col = replace(col, identity=target.identity, identity_options=target.identity_options)  # 17+: recursed
     return col, after
 
 
