@@ -109,6 +109,7 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
     _cascade(walk, altered)
     renames = _renames(walk, altered)
     gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
+    _recreate_carried(walk, altered, gone)
     changes: list[Change] = _reset_defaults(walk, altered)
     dropped_or_replaced = walk.dropped | walk.replaced
     for key in sorted(dropped_or_replaced):
@@ -125,6 +126,24 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
             altered.pop(key, None)
     changes.extend(altered[k] for k in sorted(altered) if k not in walk.replaced)
     return changes + renames
+
+
+def _recreate_carried(walk: _Walk, altered: dict[Key, Change], gone: set[Key]) -> None:
+    """An object kept in the target whose owner goes is carried off with it (a partition's index
+    attached to a parent index that is dropped) unless the dialect can free it first: it is
+    replaced, created again once the owner is gone. Repeated, as it may own others in turn."""
+    owned = {k: walk.dialect.owners(o) for k, o in walk.source.objects.items()
+             if k in walk.target.objects and k not in gone and walk.dialect.without_owner(o) is o}
+    owned = {k: v for k, v in owned.items() if v}
+    found = True
+    while found:
+        found = False
+        for key, owners in owned.items():
+            if key not in gone and _goes_with(owners, gone):
+                walk.replaced.add(key)
+                gone.add(key)
+                altered.pop(key, None)
+                found = True
 
 
 def _renames(walk: _Walk, altered: dict[Key, Change]) -> list[Change]:
