@@ -109,6 +109,7 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
     _cascade(walk, altered)
     renames = _renames(walk, altered)
     gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
+    _replace_holders(walk, altered, gone)
     _recreate_carried(walk, altered, gone)
     changes: list[Change] = _reset_defaults(walk, altered)
     dropped_or_replaced = walk.dropped | walk.replaced
@@ -126,6 +127,20 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
             altered.pop(key, None)
     changes.extend(altered[k] for k in sorted(altered) if k not in walk.replaced)
     return changes + renames
+
+
+def _replace_holders(walk: _Walk, altered: dict[Key, Change], gone: set[Key]) -> None:
+    """An object that goes only with an owner other than its table or column (a partition's index
+    attached to its parent's: there is no detach) takes that owner with it, which is replaced."""
+    pending = list(walk.dropped | walk.replaced)
+    while pending:
+        for owner in walk.dialect.owners(walk.source.objects[pending.pop()]):
+            if owner[0] in ("table", "column", "view") or owner in gone or owner not in walk.target.objects:
+                continue
+            walk.replaced.add(owner)
+            gone.add(owner)
+            altered.pop(owner, None)
+            pending.append(owner)
 
 
 def _recreate_carried(walk: _Walk, altered: dict[Key, Change], gone: set[Key]) -> None:

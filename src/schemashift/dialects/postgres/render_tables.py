@@ -499,11 +499,21 @@ def rename_constraint(old: Constraint, new: Constraint, ctx: Context) -> list[St
 # Indexes -----------------------------------------------------------------------------------------
 
 
+def _attached_everywhere(i: Index, table: Table, ctx: Context) -> bool:
+    """Whether every partition has an index attached to `i` in the target. One that has none
+    leaves `i` ON ONLY (invalid) there, as created by pg_dump before its ALTER INDEX … ATTACH."""
+    tables = set()
+    for k in ctx.target.attached_to(i.key):
+        child = ctx.target.objects.get(k)
+        tables.add((child.schema, child.table) if isinstance(child, Index | Constraint) else None)
+    return all((c.schema, c.name) in tables for c in ctx.target.children_of(table.schema, table.name))
+
+
 @renders(CREATE, Index)
 def create_index(i: Index, ctx: Context) -> list[Statement]:
     table = ctx.target.objects.get(("table", i.schema, i.table))
     sql = i.definition
-    if isinstance(table, Table) and table.partitioned:
+    if isinstance(table, Table) and table.partitioned and _attached_everywhere(i, table, ctx):
         sql = sql.replace(" ON ONLY ", " ON ", 1)  # build it on every partition too
     out = [create(sql, i, ctx, also_requires=ctx.target.attached_to(i.key))]  # the partitions' own first
     if i.parent and i.parent_key:
