@@ -138,6 +138,18 @@ NOT_NULL = {  # class 12: PostgreSQL 18 names inherited NOT NULL constraints
     "partition not null": (
         "CREATE TABLE p (id int CONSTRAINT p_id_nn NOT NULL) PARTITION BY RANGE (id);",
         "CREATE TABLE p (id int CONSTRAINT p_id_nn NOT NULL) PARTITION BY RANGE (id);" + P1),
+    "child with its own column no longer inherits": (
+        "CREATE TABLE parent (id int NOT NULL); CREATE TABLE child (id int NOT NULL) INHERITS (parent);",
+        "CREATE TABLE parent (id int NOT NULL); CREATE TABLE child (id int NOT NULL);"),
+    "child with its own named not null no longer inherits": (
+        "CREATE TABLE parent (id int CONSTRAINT parent_nn NOT NULL);"
+        "CREATE TABLE child (id int CONSTRAINT child_nn NOT NULL, x int) INHERITS (parent);",
+        "CREATE TABLE parent (id int CONSTRAINT parent_nn NOT NULL);"
+        "CREATE TABLE child (id int CONSTRAINT child_nn NOT NULL, x int);"),
+    "partition detached": (
+        "CREATE TABLE p (id int CONSTRAINT p_id_nn NOT NULL) PARTITION BY RANGE (id);" + P1,
+        "CREATE TABLE p (id int CONSTRAINT p_id_nn NOT NULL) PARTITION BY RANGE (id);"
+        "CREATE TABLE p1 (id int NOT NULL);"),
     "not null added on the parent": (
         "CREATE TABLE parent (id int); CREATE TABLE child () INHERITS (parent);",
         "CREATE TABLE parent (id int NOT NULL); CREATE TABLE child () INHERITS (parent);"),
