@@ -317,14 +317,17 @@ def _parent_drops(table: Table, column: str, ctx: Context) -> bool:
 
 
 def _as_detached(old: Table, new: Table, ctx: Context) -> Table:
-    """A detached partition keeps its inherited NOT NULL constraints under the parent's names."""
-    parent = ctx.source.objects.get(("table", *old.parent)) if old.parent and old.parent != new.parent else None
-    if not isinstance(parent, Table):
+    """A detached partition, or a child that no longer inherits, keeps the NOT NULL constraints it
+    only had from its parent under the parent's names (a column of its own keeps its own)."""
+    left = [p for p in (old.parent, *old.inherits) if p and p not in (new.parent, *new.inherits)]
+    parents = [t for t in (ctx.source.objects.get(("table", *p)) for p in left) if isinstance(t, Table)]
+    if not parents:
         return old
     columns = []
     for c in old.columns:
-        inherited = parent.column(c.name)
-        if c.not_null and c.not_null_name is None and inherited is not None and inherited.not_null:
+        inherited = next((p.column(c.name) for p in parents if p.column(c.name) is not None), None)
+        if c.not_null and c.not_null_name is None and (old.parent or not c.local) and inherited is not None \
+                and inherited.not_null:
             c = replace(c, not_null_name=inherited.not_null_name)
         columns.append(c)
     return replace(old, columns=tuple(columns))
