@@ -35,6 +35,15 @@ COLUMNS = {  # class 2: type, default and NOT NULL changes on a parent reach its
     "child default differs from parent's": (
         INH.replace("v int", "v int DEFAULT 1"),
         INH.replace("v int", "v int DEFAULT 2") + "ALTER TABLE child ALTER COLUMN v SET DEFAULT 9;"),
+    "parent default dropped, child keeps one": (
+        INH.replace("v int", "v int DEFAULT 1"),
+        INH + "ALTER TABLE child ALTER COLUMN v SET DEFAULT 1;"),
+    "partition keeps a default its parent drops": (
+        PART.replace("v int", "v int DEFAULT 4") + P1 + P2,
+        PART + P1 + P2 + "ALTER TABLE p2 ALTER COLUMN v SET DEFAULT 4;"),
+    "parent not null dropped, child keeps its own": (
+        INH.replace("v int", "v int NOT NULL").replace("(extra int)", "(v int NOT NULL, extra int)"),
+        INH.replace("(extra int)", "(v int NOT NULL, extra int)")),
     "two children column type": (
         INH + "CREATE TABLE child2 () INHERITS (parent);",
         INH.replace("s text", "s varchar(30)") + "CREATE TABLE child2 () INHERITS (parent);"),

@@ -226,13 +226,28 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
                                  phase="column", creates=[*parts, *_inherited_copies(new, c.name, ctx.target)],
                                  requires=frozenset().union(*(ctx.target.dependencies(k) for k in parts))))
             out += _column_extras(new, None, c, ctx)
-        elif before != c:
-            before, after = _recursed(old, new, before, ctx)
-            if before != c:
-                out += _alter_column(new, before, c, ctx, after=after)
+        else:
+            out += _column_change(old, new, before, c, ctx)
     out += _attach(old, new, ctx)
     out += _table_flags(old, new, ctx)
     out += annotate(old, new, ctx)
+    return out + _unchanged_children(new, ctx)
+
+
+def _column_change(old: Table, new: Table, before: Column, after: Column, ctx: Context) -> list[Statement]:
+    """A column's ALTERs from where its parents' recursing ALTERs leave it."""
+    before, parents = _recursed(old, new, before, ctx)
+    return _alter_column(new, before, after, ctx, after=parents) if before != after else []
+
+
+def _unchanged_children(t: Table, ctx: Context) -> list[Statement]:
+    """Children the same on both sides have no ALTER of their own, yet the parent's ALTERs reach
+    them: put back what those change (a default of the child's own that the parent's drop took)."""
+    out: list[Statement] = []
+    for child in ctx.target.children_of(t.schema, t.name):
+        if ctx.source.objects.get(child.key) == child:
+            for c in child.columns:
+                out += _column_change(child, child, c, c, ctx)
     return out
 
 
