@@ -307,6 +307,7 @@ def _recursed(old: Table, new: Table, col: Column, ctx: Context) -> tuple[Column
             after.append(new_parent.default_key(col.name))
         if before.not_null != now.not_null:
             col = replace(col, not_null=now.not_null, not_null_name=None)
+            after.append(_not_null_key(new_parent, col.name))
         target = new.column(col.name)
         if new.parent and target is not None and (before.identity, before.identity_options) != (
                 now.identity, now.identity_options) and ctx.server_version >= 170000:
@@ -434,7 +435,8 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context, after: list[
             destructive=not lossless, why=f"changes {t.name}.{new.name} from {old.type} to {new.type}, which may lose data")
     if new.not_null and not old.not_null:
         named = _not_null(t.name, new)
-        add(f"ALTER TABLE {table} ADD {named} {col}" if named != "NOT NULL" else f"{prefix} SET NOT NULL")
+        add(f"ALTER TABLE {table} ADD {named} {col}" if named != "NOT NULL" else f"{prefix} SET NOT NULL",
+            after_drop=after or ())  # after a parent's DROP NOT NULL, which recurses
     elif new.not_null and old.not_null_name and new.not_null_name and old.not_null_name != new.not_null_name:
         add(f"ALTER TABLE {table} RENAME CONSTRAINT {ident(old.not_null_name)} TO {ident(new.not_null_name)}")
     if new.default is not None and (new.default != old.default or drop_default):
@@ -453,8 +455,13 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context, after: list[
                 + (" RESTART" if restart else ""), destructive=restart,
                 why=f"restarts the identity of {t.name}.{new.name}: values it gave out may be given again")
     if old.not_null and not new.not_null:
-        add(f"{prefix} DROP NOT NULL")
+        add(f"{prefix} DROP NOT NULL", drops=[_not_null_key(t, new.name)])
     return out + _column_extras(t, old, new, ctx)
+
+
+def _not_null_key(t: Table, column: str) -> Key:
+    """Stands for a column's NOT NULL: a child's own must be set after its parent's is dropped."""
+    return ("not_null", t.schema, t.name, column)
 
 
 def _enum_typed(deps: frozenset[Key], schema: Schema) -> bool:
