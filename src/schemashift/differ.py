@@ -110,6 +110,8 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
     _defaults_set_by_rebuild(walk, altered)
     renames = _renames(walk, altered)
     gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
+    _replace_holders(walk, altered, gone)
+    _recreate_carried(walk, altered, gone)
     changes: list[Change] = _reset_defaults(walk, altered)
     dropped_or_replaced = walk.dropped | walk.replaced
     for key in sorted(dropped_or_replaced):
@@ -126,6 +128,38 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
             altered.pop(key, None)
     changes.extend(altered[k] for k in sorted(altered) if k not in walk.replaced)
     return changes + renames
+
+
+def _replace_holders(walk: _Walk, altered: dict[Key, Change], gone: set[Key]) -> None:
+    """An object that goes only with an owner other than its table or column (a partition's index
+    attached to its parent's: there is no detach) takes that owner with it, which is replaced."""
+    pending = list(walk.dropped | walk.replaced)
+    while pending:
+        for owner in walk.dialect.owners(walk.source.objects[pending.pop()]):
+            if owner[0] in ("table", "column", "view") or owner in gone or owner not in walk.target.objects:
+                continue
+            walk.replaced.add(owner)
+            gone.add(owner)
+            altered.pop(owner, None)
+            pending.append(owner)
+
+
+def _recreate_carried(walk: _Walk, altered: dict[Key, Change], gone: set[Key]) -> None:
+    """An object kept in the target whose owner goes is carried off with it (a partition's index
+    attached to a parent index that is dropped) unless the dialect can free it first: it is
+    replaced, created again once the owner is gone. Repeated, as it may own others in turn."""
+    owned = {k: walk.dialect.owners(o) for k, o in walk.source.objects.items()
+             if k in walk.target.objects and k not in gone and walk.dialect.without_owner(o) is o}
+    owned = {k: v for k, v in owned.items() if v}
+    found = True
+    while found:
+        found = False
+        for key, owners in owned.items():
+            if key not in gone and _goes_with(owners, gone):
+                walk.replaced.add(key)
+                gone.add(key)
+                altered.pop(key, None)
+                found = True
 
 
 def _renames(walk: _Walk, altered: dict[Key, Change]) -> list[Change]:

@@ -84,8 +84,20 @@ def column_definition(c: Column, table: str = "") -> str:
 
 
 def identity_keys(t: Table, c: Column) -> list[Key]:
-    """The name an identity column's implicit sequence takes, as a key for ordering."""
-    return [("sequence", t.schema, c.identity_sequence)] if c.identity and c.identity_sequence else []
+    """The name an identity column's implicit sequence takes, as a key for ordering (a partition's
+    identity is its parent's, sequence and all)."""
+    return [("sequence", t.schema, c.identity_sequence)] if c.identity and c.identity_sequence and not t.parent else []
+
+
+def _own_columns(t: Table, ctx: Context) -> list[Column]:
+    """The columns a table's CREATE names. A partition is created on its own, then attached, and
+    the attach refuses an identity column: the partition takes its parent's identity from it."""
+    local = [c for c in t.columns if c.local or t.parent or not t.inherits]
+    parent = ctx.target.objects.get(("table", *t.parent)) if t.parent else None
+    if not isinstance(parent, Table):
+        return local
+    inherited = {c.name for c in parent.columns if c.identity}
+    return [replace(c, identity="", identity_options=None) if c.name in inherited else c for c in local]
 
 
 def _column_parts(t: Table, c: Column) -> list[Key]:
@@ -137,7 +149,7 @@ def create_table(t: Table, ctx: Context) -> list[Statement]:
     """A partition is made as pg_dump makes it: a table of its own, then ATTACH PARTITION, which adopts
     the partition's own indexes and constraints, so their names are the target's, not generated."""
     name = _table_name(t)
-    local = [c for c in t.columns if c.local or t.parent or not t.inherits]
+    local = _own_columns(t, ctx)
     head = f"CREATE {'UNLOGGED ' if t.unlogged else ''}TABLE {name}"
     lines = [column_definition(c, t.name) for c in local] + _inherited_checks(t, ctx)
     body = ",\n".join(f"    {line}" for line in lines)
@@ -185,8 +197,7 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
     name = _table_name(new)
     out: list[Statement] = []
     if old.unlogged != new.unlogged:
-        out.append(alter(f"ALTER TABLE {name} SET {'UNLOGGED' if new.unlogged else 'LOGGED'}", new.key, ctx,
-                         phase="table"))
+        out.append(_persistence(new, ctx))
     out += _options(old, new, ctx)
     out += _parents(old, new, ctx)
     old = _as_detached(old, new, ctx)
@@ -215,12 +226,50 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
                                  phase="column", creates=[*parts, *_inherited_copies(new, c.name, ctx.target)],
                                  requires=frozenset().union(*(ctx.target.dependencies(k) for k in parts))))
             out += _column_extras(new, None, c, ctx)
-        elif before != c:
-            out += _alter_column(new, before, c, ctx)
+        else:
+            out += _column_change(old, new, before, c, ctx)
     out += _attach(old, new, ctx)
     out += _table_flags(old, new, ctx)
     out += annotate(old, new, ctx)
+    return out + _unchanged_children(new, ctx)
+
+
+def _column_change(old: Table, new: Table, before: Column, after: Column, ctx: Context) -> list[Statement]:
+    """A column's ALTERs from where its parents' recursing ALTERs leave it."""
+    before, parents = _recursed(old, new, before, ctx)
+    return _alter_column(new, before, after, ctx, after=parents) if before != after else []
+
+
+def _unchanged_children(t: Table, ctx: Context) -> list[Statement]:
+    """Children the same on both sides have no ALTER of their own, yet the parent's ALTERs reach
+    them: put back what those change (a default of the child's own that the parent's drop took)."""
+    out: list[Statement] = []
+    for child in ctx.target.children_of(t.schema, t.name):
+        if ctx.source.objects.get(child.key) == child:
+            for c in child.columns:
+                out += _column_change(child, child, c, c, ctx)
     return out
+
+
+def _persistence(t: Table, ctx: Context) -> Statement:
+    """SET LOGGED / UNLOGGED in the order of the foreign keys between the tables that change: a
+    logged table may not reference an unlogged one, so the referenced table goes logged first and
+    the referencing one goes unlogged first."""
+    how = "UNLOGGED" if t.unlogged else "LOGGED"
+    me = (t.schema, t.name)
+    fks = [(c.schema, c.table, _referenced_tables(c, ctx.target)) for c in ctx.target.objects.values()
+           if isinstance(c, Constraint) and c.type == "f"]
+    if t.unlogged:  # after the tables that reference it
+        first = {(s, n) for s, n, refs in fks if me in refs}
+    else:  # after the tables it references
+        first = set().union(*(refs for s, n, refs in fks if (s, n) == me))
+    return alter(f"ALTER TABLE {_table_name(t)} SET {how}", t.key, ctx, phase="table",
+                 creates=[("persistence", *me)], requires=[("persistence", *k) for k in first - {me}])
+
+
+def _referenced_tables(c: Constraint, schema: Schema) -> set[tuple[str, str]]:
+    """The tables a foreign key reads, from its dependencies (their columns, constraints, tables)."""
+    return {(k[1], k[2]) for k in schema.dependencies(c.key) if k[0] in ("table", "column", "constraint")}
 
 
 def _inherited_copies(parent: Table, column: str, schema: Schema) -> list[Key]:
@@ -232,6 +281,38 @@ def _inherited_copies(parent: Table, column: str, schema: Schema) -> list[Key]:
         if col is not None and not col.local:
             keys.append(child.column_key(column))
     return keys
+
+
+def _kept_parents(old: Table, new: Table, ctx: Context) -> list[tuple[Table, Table]]:
+    """The parents a table has on both sides, as (source, target): their ALTERs reach it."""
+    kept = [p for p in (old.parent, *old.inherits) if p and p in (new.parent, *new.inherits)]
+    pairs = [(ctx.source.objects.get(("table", *p)), ctx.target.objects.get(("table", *p))) for p in kept]
+    return [(a, b) for a, b in pairs if isinstance(a, Table) and isinstance(b, Table)]
+
+
+def _recursed(old: Table, new: Table, col: Column, ctx: Context) -> tuple[Column, list[Key]]:
+    """A child's column as its parents' own ALTER COLUMNs leave it: ALTER TABLE recurses to
+    inheritance children and partitions (a type, a default, NOT NULL), and an inherited column cannot
+    be retyped on its own. Returns it with the parents' default keys, whose change the child's own
+    default (one of its own, unlike the parent's) must follow."""
+    after: list[Key] = []
+    for old_parent, new_parent in _kept_parents(old, new, ctx):
+        before, now = old_parent.column(col.name), new_parent.column(col.name)
+        if before is None or now is None:
+            continue
+        if (before.type, before.collation) != (now.type, now.collation):
+            col = replace(col, type=now.type, collation=now.collation)
+        if before.default != now.default and not now.identity and not now.generated:
+            col = replace(col, default=now.default)
+            after.append(new_parent.default_key(col.name))
+        if before.not_null != now.not_null:
+            col = replace(col, not_null=now.not_null, not_null_name=None)
+            after.append(_not_null_key(new_parent, col.name))
+        target = new.column(col.name)
+        if new.parent and target is not None and (before.identity, before.identity_options) != (
+                now.identity, now.identity_options) and ctx.server_version >= 170000:
+            col = replace(col, identity=target.identity, identity_options=target.identity_options)  # 17+: recursed
+    return col, after
 
 
 def _parent_adds(table: Table, column: str, ctx: Context) -> bool:
@@ -252,14 +333,17 @@ def _parent_drops(table: Table, column: str, ctx: Context) -> bool:
 
 
 def _as_detached(old: Table, new: Table, ctx: Context) -> Table:
-    """A detached partition keeps its inherited NOT NULL constraints under the parent's names."""
-    parent = ctx.source.objects.get(("table", *old.parent)) if old.parent and old.parent != new.parent else None
-    if not isinstance(parent, Table):
+    """A detached partition, or a child that no longer inherits, keeps the NOT NULL constraints it
+    only had from its parent under the parent's names (a column of its own keeps its own)."""
+    left = [p for p in (old.parent, *old.inherits) if p and p not in (new.parent, *new.inherits)]
+    parents = [t for t in (ctx.source.objects.get(("table", *p)) for p in left) if isinstance(t, Table)]
+    if not parents:
         return old
     columns = []
     for c in old.columns:
-        inherited = parent.column(c.name)
-        if c.not_null and c.not_null_name is None and inherited is not None and inherited.not_null:
+        inherited = next((p.column(c.name) for p in parents if p.column(c.name) is not None), None)
+        if c.not_null and c.not_null_name is None and (old.parent or not c.local) and inherited is not None \
+                and inherited.not_null:
             c = replace(c, not_null_name=inherited.not_null_name)
         columns.append(c)
     return replace(old, columns=tuple(columns))
@@ -309,8 +393,9 @@ def _parents(old: Table, new: Table, ctx: Context) -> list[Statement]:
     return out
 
 
-def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Statement]:
-    """ALTER COLUMN steps in the order PostgreSQL accepts them."""
+def _alter_column(t: Table, old: Column, new: Column, ctx: Context, after: list[Key] | None = None) -> list[Statement]:
+    """ALTER COLUMN steps in the order PostgreSQL accepts them; a default set after the parents'
+    defaults in `after` change (they recurse to this table)."""
     key, expr = t.column_key(new.name), t.default_key(new.name)
     table, col = _table_name(t), ident(new.name)
     prefix = f"ALTER TABLE {table} ALTER COLUMN {col}"
@@ -357,11 +442,13 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
             destructive=not lossless, why=f"changes {t.name}.{new.name} from {old.type} to {new.type}, which may lose data")
     if new.not_null and not old.not_null:
         named = _not_null(t.name, new)
-        add(f"ALTER TABLE {table} ADD {named} {col}" if named != "NOT NULL" else f"{prefix} SET NOT NULL")
+        add(f"ALTER TABLE {table} ADD {named} {col}" if named != "NOT NULL" else f"{prefix} SET NOT NULL",
+            after_drop=after or ())  # after a parent's DROP NOT NULL, which recurses
     elif new.not_null and old.not_null_name and new.not_null_name and old.not_null_name != new.not_null_name:
         add(f"ALTER TABLE {table} RENAME CONSTRAINT {ident(old.not_null_name)} TO {ident(new.not_null_name)}")
     if new.default is not None and (new.default != old.default or drop_default):
-        add(f"{prefix} SET DEFAULT {new.default}", requires=new_expr, releases=old_expr, creates=[expr])
+        add(f"{prefix} SET DEFAULT {new.default}", requires=new_expr | frozenset(after or ()), releases=old_expr,
+            creates=[expr], after_drop=after or ())
     if new.identity and not old.identity:
         how = "ALWAYS" if new.identity == "a" else "BY DEFAULT"
         opts = f" ({sequence_options(new.identity_options, with_type=False)})" if new.identity_options else ""
@@ -375,7 +462,7 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context) -> list[Stat
                 + (" RESTART" if restart else ""), destructive=restart,
                 why=f"restarts the identity of {t.name}.{new.name}: values it gave out may be given again")
     if old.not_null and not new.not_null:
-        add(f"{prefix} DROP NOT NULL")
+        add(f"{prefix} DROP NOT NULL", drops=[_not_null_key(t, new.name)])
     return out + _column_extras(t, old, new, ctx)
 
 
@@ -390,6 +477,11 @@ def _convertible(old: str, new: str, old_deps: frozenset[Key], new_deps: frozens
             if isinstance(obj, Domain):
                 domains[f"{obj.schema}.{obj.name}"] = domains[qualified(obj.schema, obj.name)] = obj.base_type
     return castable(old, new, ctx.source.casts | ctx.target.casts, domains)
+
+
+def _not_null_key(t: Table, column: str) -> Key:
+    """Stands for a column's NOT NULL: a child's own must be set after its parent's is dropped."""
+    return ("not_null", t.schema, t.name, column)
 
 
 def _enum_typed(deps: frozenset[Key], schema: Schema) -> bool:
@@ -452,11 +544,21 @@ def rename_constraint(old: Constraint, new: Constraint, ctx: Context) -> list[St
 # Indexes -----------------------------------------------------------------------------------------
 
 
+def _attached_everywhere(i: Index, table: Table, ctx: Context) -> bool:
+    """Whether every partition has an index attached to `i` in the target. One that has none
+    leaves `i` ON ONLY (invalid) there, as created by pg_dump before its ALTER INDEX … ATTACH."""
+    tables = set()
+    for k in ctx.target.attached_to(i.key):
+        child = ctx.target.objects.get(k)
+        tables.add((child.schema, child.table) if isinstance(child, Index | Constraint) else None)
+    return all((c.schema, c.name) in tables for c in ctx.target.children_of(table.schema, table.name))
+
+
 @renders(CREATE, Index)
 def create_index(i: Index, ctx: Context) -> list[Statement]:
     table = ctx.target.objects.get(("table", i.schema, i.table))
     sql = i.definition
-    if isinstance(table, Table) and table.partitioned:
+    if isinstance(table, Table) and table.partitioned and _attached_everywhere(i, table, ctx):
         sql = sql.replace(" ON ONLY ", " ON ", 1)  # build it on every partition too
     out = [create(sql, i, ctx, also_requires=ctx.target.attached_to(i.key))]  # the partitions' own first
     if i.parent and i.parent_key:
