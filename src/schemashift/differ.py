@@ -261,7 +261,7 @@ def _defaults_set_by_rebuild(walk: _Walk, altered: dict[Key, Change]) -> None:
     rebuild, default on): the table's own change leaves them alone, or it would both release the old
     type before the rebuild and need the column after it, a cycle."""
     for type_key in _retyped_types(walk, altered):
-        for key in (k for k in walk.dependents.get(type_key, ()) if k[0] == "column"):
+        for key in _type_columns(walk, type_key):
             change = altered.get(("table", *key[1:3]))
             if not isinstance(change, Alter) or not isinstance(change.old, Table):
                 continue
@@ -285,10 +285,15 @@ def _retyped_types(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
             yield change.old.key
 
 
+def _type_columns(walk: _Walk, type_key: Key) -> Iterator[Key]:
+    """The source's columns of a type."""
+    return (k for k in walk.dependents.get(type_key, ()) if k[0] == "column")
+
+
 def _retyped_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
+    for type_key in _retyped_types(walk, altered):
+        yield from _type_columns(walk, type_key)
     for change in altered.values():
-        if isinstance(change, Alter) and walk.dialect.retypes_columns(change.old, change.new):
-            yield from (k for k in walk.dependents.get(change.old.key, ()) if k[0] == "column")
         if isinstance(change, Alter) and isinstance(change.old, Table) and isinstance(change.new, Table):
             for old_col in change.old.columns:
                 new_col = change.new.column(old_col.name)
