@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 
-from ..servers import normalize_url
+from ..urls import normalize_url
 from . import lock
 from .errors import ConnectError
 from .history import HistoryTable

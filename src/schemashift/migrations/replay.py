@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import Settings
-from ..servers import get_server
+from ..dialects.postgres.servers import get_server
 from .database import connect
 from .progress import Progress
 

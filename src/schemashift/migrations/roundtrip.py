@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..model import Schema
 from ..plan import Plan
-from ..servers import get_server
+from ..dialects.postgres.servers import get_server
 from .progress import Progress
 from .schemas import source_schema
 

@@ -38,7 +38,7 @@ def target_of(settings: Settings) -> str:
 def matching_server(settings: Settings, live: str | None = None) -> Settings:
     """Settings whose throwaway server matches the major version of the live database `live`
     (default: the `--url` one), so replays compare with it on equal terms (see server_match)."""
-    from ..server_match import is_live, matching_pg_bin
+    from ..dialects.postgres.server_match import is_live, matching_pg_bin
 
     live = live or settings.url
     if not live or not is_live(live):
