@@ -56,8 +56,7 @@ def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_s
     with _connected(source, engine, ScratchServer(dev_url, pg_bin)) as conn:
         schema = engine.inspect(conn, _options(schemas, exclude_schemas, ignore_extension_versions))
     for table in ignore_tables:
-        namespace, _, name = table.rpartition(".")
-        schema = schema.without_table(namespace or "public", name)
+        schema = schema.without_table(*engine.table_named(table))
     return schema
 
 

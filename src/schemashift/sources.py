@@ -79,7 +79,7 @@ def _open_migrations(spec: str, dialect: Dialect, server: ScratchServer) -> Iter
     from .migrations.replay import replayed
 
     with replayed(Path(spec[len(MIGRATIONS_PREFIX):] or "migrations"), dev_url=server.dev_url,
-                  pg_bin=server.bin_dir) as url:
+                  pg_bin=server.bin_dir, dialect=dialect.name) as url:
         yield url
 
 

@@ -2,7 +2,7 @@
 
 A dialect package's `__init__` is light (no driver import): `NAME`, `ALIASES`, `claims(spec)` (does
 a source spec name a database of this engine: its URL schemes, its file suffixes),
-`owns_connection(obj)` and `make_dialect()`, which builds its `base.Dialect`. Adding an engine is adding
+`owns_connection(obj)`, `driver_errors()` and `make_dialect()`, which builds its `base.Dialect`. Adding an engine is adding
 a package here; nothing in this module or the pipeline names one.
 """
 
@@ -49,6 +49,11 @@ def by_name(name: str) -> Dialect:
 def canonical(name: str) -> str:
     """`name`'s dialect name, or a one-line error listing the known ones."""
     return str(_package(name).NAME)
+
+
+def driver_errors() -> tuple[type[Exception], ...]:
+    """Every dialect's driver's base error: what a command turns into one line if it escapes."""
+    return tuple(e for p in _packages() for e in p.driver_errors())
 
 
 def claimed_by(source: object) -> str | None:

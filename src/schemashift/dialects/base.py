@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..differ import Change
+from ..migrations.backend import RunBackend
 from ..model import DbObject, Key, Schema
 from ..plan import Plan
 from ..sqlfiles import SqlFile
@@ -89,3 +90,10 @@ class Dialect(Protocol):
 
     def apply(self, plan: Plan, conn: Any) -> None:
         """Run `plan` on `conn` as a user's client would; a failure is one SchemashiftError line."""
+
+    # --- versioned migrations --------------------------------------------------------------------
+    def run_backend(self) -> RunBackend:
+        """How the migrations runner connects, locks, keeps history and executes on this engine."""
+
+    def table_named(self, spec: str) -> tuple[str, str]:
+        """(schema, name) of the table a `schema.name` setting (the history table) names here."""

@@ -22,7 +22,7 @@ from .files import read_folder, write_new
 # that `schemashift --help` stays fast.
 
 
-SETTING_OPTIONS = ("url", "migrations", "history_table", "lock_timeout", "dev_url", "pg_bin", "target")
+SETTING_OPTIONS = ("url", "migrations", "history_table", "lock_timeout", "dev_url", "pg_bin", "target", "dialect")
 
 
 def _command(func: Callable[..., None]) -> click.Command:
@@ -34,16 +34,18 @@ def _command(func: Callable[..., None]) -> click.Command:
     @click.option("--history-table", help="History table as schema.name (default: public.schemashift_history).")
     @click.option("--lock-timeout", type=float, help="Seconds to wait for another run's lock (default: 600).")
     @click.option("--dev-url", metavar="URL", help="Server for throwaway databases [env: SCHEMASHIFT_DEV_URL].")
+    @click.option("--dialect", metavar="NAME", help="postgresql, sqlite or mysql, when neither the URL nor the target "
+                  "names the engine (default postgresql) [env: SCHEMASHIFT_DIALECT].")
     @click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server and pg_dump "
                   "[env: SCHEMASHIFT_PG_BIN].")
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> None:
         settings = load_settings({name: kwargs.pop(name, None) for name in SETTING_OPTIONS})
-        import psycopg
+        from ..dialects import driver_errors
 
         try:
             func(settings, **kwargs)
-        except (psycopg.Error, OSError) as exc:
+        except (*driver_errors(), OSError) as exc:
             raise SchemashiftError(str(exc) or type(exc).__name__) from None
 
     return click.command(name=func.__name__.rstrip("_"))(wrapper)

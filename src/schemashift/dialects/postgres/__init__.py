@@ -19,6 +19,12 @@ def owns_connection(obj: object) -> bool:
     return type(obj).__module__.split(".")[0] == "psycopg"
 
 
+def driver_errors() -> tuple[type[Exception], ...]:
+    import psycopg
+
+    return (psycopg.Error,)
+
+
 def make_dialect() -> Any:
     from .dialect import PostgresDialect
 

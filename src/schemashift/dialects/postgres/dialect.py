@@ -37,6 +37,7 @@ from ...sqlfiles import SqlFile
 from ..base import InspectOptions, ScratchServer
 from . import connection, loader, render_code, render_tables, render_types  # noqa: F401  (render_* register renderers)
 from .inspect import inspect_connection
+from .run_backend import PostgresRunBackend
 from .server_match import for_comparison
 from .servers import get_server
 from .render_core import ALTER, CREATE, DROP, RENAME, Context, lookup
@@ -70,6 +71,13 @@ class PostgresDialect:
 
     def inspect(self, conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
         return inspect_connection(conn, options)
+
+    def run_backend(self) -> PostgresRunBackend:
+        return PostgresRunBackend()
+
+    def table_named(self, spec: str) -> tuple[str, str]:
+        schema, _, name = spec.rpartition(".")
+        return schema or "public", name
 
     def can_alter(self, old: DbObject, new: DbObject) -> bool:
         """False when PostgreSQL has no ALTER for the difference: drop and create instead."""

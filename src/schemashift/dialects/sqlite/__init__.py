@@ -28,6 +28,10 @@ def owns_connection(obj: object) -> bool:
     return isinstance(obj, sqlite3.Connection)
 
 
+def driver_errors() -> tuple[type[Exception], ...]:
+    return (sqlite3.Error,)
+
+
 def make_dialect() -> Any:
     from .dialect import SqliteDialect
 

@@ -55,6 +55,12 @@ def connect(url: str) -> sqlite3.Connection:
     return conn
 
 
+def file_of(url: str) -> str | None:
+    """The database file behind `url`; None for an in-memory database."""
+    path = path_of(url)
+    return None if path.startswith("file:") else os.path.abspath(path)
+
+
 @contextlib.contextmanager
 def empty() -> Iterator[str]:
     """The URL of a fresh in-memory database, gone when the block ends."""
@@ -80,7 +86,7 @@ def loaded(files: list[SqlFile]) -> Iterator[str]:
 
 
 def _load(conn: sqlite3.Connection, file: SqlFile) -> None:
-    for line, statement in _statements(file):
+    for line, statement in statements(file):
         try:
             conn.execute(statement)
         except sqlite3.Error as exc:
@@ -90,7 +96,7 @@ def _load(conn: sqlite3.Connection, file: SqlFile) -> None:
         raise LoadError(file.path, None, "the file leaves a transaction open (BEGIN without COMMIT)")
 
 
-def _statements(file: SqlFile) -> Iterator[tuple[int, str]]:
+def statements(file: SqlFile) -> Iterator[tuple[int, str]]:
     """(first line, text) of each statement, cut where SQLite's own `complete_statement` says one ends."""
     pending: list[str] = []
     start = 1

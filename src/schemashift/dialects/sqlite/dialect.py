@@ -22,7 +22,9 @@ from ...plan import Plan, Statement, order
 from ...sqlfiles import SqlFile
 from ..base import InspectOptions, ScratchServer
 from . import databases
-from .inspect import inspect_connection, inspect_file
+from ...migrations.history import HistoryTable
+from .inspect import SCHEMA, inspect_connection, inspect_file
+from .run_backend import SqliteRunBackend, table_name
 from .sqltext import quote, tokens, unquote
 
 # A literal, as the tokenizer prints it (a sign is a token of its own: "- 1").
@@ -51,6 +53,13 @@ class SqliteDialect:
 
     def apply(self, plan: Plan, conn: sqlite3.Connection) -> None:
         databases.apply(plan.sql, conn)
+
+    def run_backend(self) -> SqliteRunBackend:
+        return SqliteRunBackend()
+
+    def table_named(self, spec: str) -> tuple[str, str]:
+        schema, _, name = spec.rpartition(".")
+        return SCHEMA, table_name(HistoryTable(schema or "public", name))
 
     def can_alter(self, old: DbObject, new: DbObject) -> bool:
         """Tables are altered (by ALTER or a rebuild); everything else is dropped and created."""
