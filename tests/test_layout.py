@@ -1,7 +1,8 @@
 """The package's layout holds: no import circles, and the shared pipeline names no engine.
 
 Imports are read from the source (every `import` and `from … import`, at module level or inside a
-function), so a circle hidden in a late import counts too.
+function), so a circle hidden in a late import counts too; only `if TYPE_CHECKING:` blocks are left
+out, since they never run.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ def _modules() -> dict[str, Path]:
 def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    for block in ast.walk(tree):  # annotations only: drop them before walking
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING":
+            block.body = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
             target = ".".join(base + ([node.module] if node.module else []))

@@ -194,3 +194,21 @@ def test_bad_input_is_one_line(project: Path, tmp_path: Path) -> None:
     assert "no such SQLite database file" in one_line_error(*run("up", "--url", f"sqlite:///{tmp_path}/gone.db")[::2])
     assert "unknown dialect" in one_line_error(*run("diff", "empty", str(bad), "--dialect", "oracle")[::2])
     assert not (tmp_path / "gone.db").exists()
+
+
+def test_offline_sql_runs_in_the_sqlite3_shell_like_up(project: Path) -> None:
+    """`up --sql` piped into `sqlite3 -bail` builds what `up` builds, history included; `--backup`
+    copies the file before anything runs."""
+    folder = project / "migrations"
+    (folder / "0001_start.sql").write_text("-- schemashift:up\nBEGIN;\nCREATE TABLE \"it's\" (id INTEGER PRIMARY KEY);\n"
+                                           "COMMIT;\n-- schemashift:down\nDROP TABLE \"it's\";\n")
+    assert run("hash")[0] == 0
+    code, script, err = run("up", "--sql")
+    assert code == 0, err
+    offline = project / "offline.db"
+    subprocess.run(["sqlite3", "-bail", str(offline)], input=script, text=True, check=True)
+    online = project / "app.db"
+    assert run("up", "--url", str(online), "--backup", str(project / "before.db"))[0] == 0
+    assert tables(offline) == tables(online) == ["it's", "schemashift_history"]
+    assert history(offline) == history(online) == [(1, "up", 1)]
+    assert tables(project / "before.db") == ["schemashift_history"]  # taken under the lock, before any migration

@@ -13,6 +13,9 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .runner import Project
     from .files import MigrationFile
     from .history import HistoryTable, Row, State
 
@@ -50,3 +53,9 @@ class RunBackend(Protocol):
 
     def durable(self, conn: Any) -> AbstractContextManager[None]:
         """A block after which everything committed in it is on disk."""
+
+    def backup(self, conn: Any, url: str, path: Path, bin_dir: str | None) -> None:
+        """A copy of the database in `path` (`up --backup`), taken before anything runs."""
+
+    def script(self, project: Project, direction: str, to: str | None, steps: int | None) -> str:
+        """The SQL a run would execute, for the engine's own client (`up --sql`, `down --sql`)."""

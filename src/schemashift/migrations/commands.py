@@ -170,25 +170,24 @@ def hash_(settings: Settings) -> None:
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it (no connection).")
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 @click.option("--backup", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="pg_dump the database to FILE first (.sql: plain SQL, else pg_dump's custom format).")
+              help="Back the database up to FILE first: on PostgreSQL a pg_dump (.sql: plain SQL, else pg_dump's "
+                   "custom format), on SQLite a copy of the file.")
 def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None) -> None:
     """Apply pending migrations."""
-    from . import offline, runner
+    from . import runner
     from .progress import Progress
     from .runner import Project
 
     project = Project.load(settings)
     if sql:
-        click.echo(offline.render_up(project, to), nl=False)
+        click.echo(project.backend.script(project, "up", to, None), nl=False)
         return
     progress = Progress()
 
     def dump(conn: Any) -> None:
-        from .backup import backup as run_backup
-
         progress.start(f"backing up to {backup}")
         try:
-            run_backup(conn, settings.url or "", backup, settings.pg_bin)  # type: ignore[arg-type]
+            project.backend.backup(conn, settings.url or "", backup, settings.pg_bin)  # type: ignore[arg-type]
         finally:
             progress.stop()
         progress.finished(f"backed up to {backup}")
@@ -203,7 +202,7 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow_changed: bool) -> None:
     """Revert applied migrations, newest first."""
-    from . import offline, runner
+    from . import runner
     from .progress import Progress
     from .runner import Project
 
@@ -211,7 +210,7 @@ def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow
         raise SchemashiftError("pass --to or --steps, not both")
     project = Project.load(settings)
     if sql:
-        click.echo(offline.render_down(project, to, steps), nl=False)
+        click.echo(project.backend.script(project, "down", to, steps), nl=False)
     else:
         runner.down(project, to, steps, allow_changed, Progress())
 

@@ -43,7 +43,7 @@ _MAX_FDS = 3
 # Modules a call may need, imported once by the warm process.
 PRELOAD = (
     "schemashift.cli", "schemashift.api", "schemashift.sources", "schemashift.dialects.postgres.servers",
-    "schemashift.migrations.commands", "schemashift.migrations.runner", "schemashift.migrations.splitter",
+    "schemashift.migrations.commands", "schemashift.migrations.runner", "schemashift.dialects.postgres.steps",
     "schemashift.migrations.progress", "schemashift.dialects.postgres.dialect", "schemashift.schema_json",
     "pglast", "rich.console", "traceback", "importlib.metadata",
 )

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 
-from ...migrations.database import connect, flushed_once, locked_session
-from ...migrations.execute import Executor
+from . import backup, offline
+from .run_session import connect, flushed_once, locked_session
+from .run_executor import Executor
 from ...migrations.history import HistoryTable, Row
+
+if TYPE_CHECKING:
+    from ...migrations.runner import Project
 
 
 class PostgresRunBackend:
@@ -47,3 +53,9 @@ class PostgresRunBackend:
 
     def durable(self, conn: psycopg.Connection) -> AbstractContextManager[None]:
         return flushed_once(conn)
+
+    def backup(self, conn: psycopg.Connection, url: str, path: Path, bin_dir: str | None) -> None:
+        backup.backup(conn, url, path, bin_dir)
+
+    def script(self, project: Project, direction: str, to: str | None, steps: int | None) -> str:
+        return offline.render_up(project, to) if direction == "up" else offline.render_down(project, to, steps)

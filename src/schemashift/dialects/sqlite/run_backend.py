@@ -26,6 +26,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...migrations.errors import LockTimeout, MigrationFailed, MigrationsError
 from ...migrations.files import MigrationFile
@@ -33,6 +35,9 @@ from ...migrations.history import HistoryTable, Row, State
 from ...sqlfiles import SqlFile
 from . import databases
 from .sqltext import quote
+
+if TYPE_CHECKING:
+    from ...migrations.runner import Project
 
 POLL_SECONDS = (0.05, 0.25)
 _TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|END|ROLLBACK)\b[^;]*;?\s*$", re.I)
@@ -49,12 +54,7 @@ class SqliteRunBackend:
     def session(self, url: str | None, table: HistoryTable, lock_timeout: float,
                 on_wait: Callable[[], None]) -> Iterator[sqlite3.Connection]:
         with self.reader(url) as conn, _file_lock(url or "", table, lock_timeout, on_wait):
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {quote(table_name(table))} ("
-                         "id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL, name TEXT NOT NULL, "
-                         "checksum TEXT NOT NULL, action TEXT NOT NULL, success INTEGER NOT NULL, "
-                         "steps_done INTEGER NOT NULL DEFAULT 0, "
-                         "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), "
-                         "applied_by TEXT NOT NULL, duration_ms INTEGER, error TEXT)")
+            conn.execute(_ddl(table))
             yield conn
 
     @contextlib.contextmanager
@@ -96,6 +96,67 @@ class SqliteRunBackend:
 
     def forget(self, conn: sqlite3.Connection, table: HistoryTable) -> None:
         conn.execute(f"DROP TABLE IF EXISTS {quote(table_name(table))}")
+
+    def backup(self, conn: sqlite3.Connection, url: str, path: Path, bin_dir: str | None) -> None:
+        """SQLite's online backup: a consistent copy even while others write."""
+        with contextlib.closing(sqlite3.connect(path)) as copy:
+            conn.backup(copy)
+
+    def script(self, project: Project, direction: str, to: str | None, steps: int | None) -> str:
+        """A script for `sqlite3 -bail`, each migration in its transaction with its history row;
+        it assumes nothing is applied for `up`, and every file for `down`, as on PostgreSQL."""
+        from ...migrations.runner import down_targets
+
+        if direction == "up":
+            target = project.version(to) if to else None
+            chosen = [f for f in project.files if target is None or f.version <= target]
+        else:
+            chosen = [project.by_version[v] for v in down_targets([f.version for f in project.files], project, to, steps)]
+        lines = [f"-- schemashift {direction} --sql: {len(chosen)} migration(s), history in {table_name(project.table)}",
+                 _ddl(project.table) + ";"]
+        for migration in chosen:
+            if migration.is_python:
+                raise MigrationsError(f"{migration.path}: a Python migration cannot be printed as SQL")
+            body, foreign_keys_off = _body_of(_statements(migration, direction))
+            record = (f"INSERT INTO {quote(table_name(project.table))} (version, name, checksum, action, success, "
+                      f"steps_done, applied_by) VALUES ({migration.version}, {_literal(migration.name)}, "
+                      f"{_literal(migration.checksum)}, '{direction}', 1, 1, {_literal(getpass.getuser())});")
+            lines += [f"\n-- {migration.name} ({direction})", *(["PRAGMA foreign_keys=OFF;"] if foreign_keys_off else []),
+                      "BEGIN;", *(text.rstrip().rstrip(";") + ";" for _, text in body), record, "COMMIT;",
+                      *(["PRAGMA foreign_keys=ON;"] if foreign_keys_off else [])]
+        return "\n".join(lines) + "\n"
+
+
+def _ddl(table: HistoryTable) -> str:
+    return (f"CREATE TABLE IF NOT EXISTS {quote(table_name(table))} ("
+            "id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL, name TEXT NOT NULL, "
+            "checksum TEXT NOT NULL, action TEXT NOT NULL, success INTEGER NOT NULL, "
+            "steps_done INTEGER NOT NULL DEFAULT 0, "
+            "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), "
+            "applied_by TEXT NOT NULL, duration_ms INTEGER, error TEXT)")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _statements(migration: MigrationFile, direction: str) -> list[tuple[int, str]]:
+    """(line, text) of each statement of a SQL migration's section."""
+    section = migration.section(direction)
+    found = [(line + section.first_line - 1, text)
+             for line, text in databases.statements(SqlFile(str(migration.path), section.text))]
+    if not found and direction == "down":
+        raise MigrationsError(f"{migration.path}: the down section is empty, nothing reverts it")
+    return found
+
+
+def _body_of(statements: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], bool]:
+    """The statements the runner runs in its own transaction, and whether foreign keys go off
+    around it: a file's own BEGIN/COMMIT and foreign_keys pragmas are the runner's to do."""
+    off = any((m := _FOREIGN_KEYS.match(text)) and m.group(1).upper() in ("OFF", "0", "FALSE", "NO")
+              for _, text in statements)
+    return [(line, text) for line, text in statements
+            if not (_TRANSACTION_CONTROL.match(text) or _FOREIGN_KEYS.match(text))], off
 
 
 def _insert(conn: sqlite3.Connection, table: HistoryTable, version: int, name: str, checksum: str, action: str,
@@ -148,10 +209,7 @@ class SqliteExecutor:
             yield migration, _ms(started)
 
     def _run(self, migration: MigrationFile, direction: str, started: float) -> None:
-        body = [] if migration.is_python else self._statements(migration, direction)
-        foreign_keys_off = any((m := _FOREIGN_KEYS.match(text)) and m.group(1).upper() in ("OFF", "0", "FALSE", "NO")
-                               for _, text in body)
-        body = [(line, text) for line, text in body if not (_TRANSACTION_CONTROL.match(text) or _FOREIGN_KEYS.match(text))]
+        body, foreign_keys_off = ([], False) if migration.is_python else _body_of(_statements(migration, direction))
         if foreign_keys_off:
             self.conn.execute("PRAGMA foreign_keys=OFF")
         try:
@@ -167,14 +225,6 @@ class SqliteExecutor:
         finally:
             if foreign_keys_off:
                 self.conn.execute("PRAGMA foreign_keys=ON")
-
-    def _statements(self, migration: MigrationFile, direction: str) -> list[tuple[int, str]]:
-        section = migration.section(direction)
-        found = [(line + section.first_line - 1, text)
-                 for line, text in databases.statements(SqlFile(str(migration.path), section.text))]
-        if not found and direction == "down":
-            raise MigrationsError(f"{migration.path}: the down section is empty, nothing reverts it")
-        return found
 
     def _body(self, migration: MigrationFile, direction: str, body: list[tuple[int, str]]) -> None:
         if migration.is_python:
