@@ -186,9 +186,13 @@ for _command in COMMANDS:
 def main() -> None:
     """One command, then exit. Cyclic garbage collection is off for it: its runs would only rescan
     the tens of thousands of schema objects (which form no cycles; about 60 ms of a GitLab diff),
-    and what little cyclic garbage a command leaves is gone when it exits. psycopg's log records
+    and what little cyclic garbage a command leaves is gone when it exits. The user's models are
+    imported here rather than in a child Python (see models_source). psycopg's log records
     (say, a pipeline it cannot end after a cancelled query) would reach stderr through logging's
     last-resort handler, beside the one line an error gets: they are dropped."""
     gc.disable()
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
+    from .models_source import compile_in_this_process
+
+    compile_in_this_process()  # this process serves one call: it may import the user's models
     cli()

@@ -46,6 +46,7 @@ PRELOAD = (
     "schemashift.migrations.commands", "schemashift.migrations.runner", "schemashift.dialects.postgres.steps",
     "schemashift.migrations.progress", "schemashift.dialects.postgres.dialect", "schemashift.schema_json",
     "pglast", "rich.console", "traceback", "importlib.metadata",
+    "sqlalchemy", "sqlalchemy.orm", "sqlalchemy.schema", "schemashift.models_render",
 )
 
 
