@@ -10,10 +10,10 @@ line on stderr and exit 1. `up` prints the same lines for the migrations it is a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -140,3 +140,23 @@ def lint(inputs: tuple[str, ...], pg_version: int | None, dev_url: str | None, p
             click.echo(item.line())
         click.echo(f"{summary(found)} (PostgreSQL {version})", err=True)
     return EXIT_ERROR if any(f.is_error for f in found) else 0
+
+
+class LintRefused(SchemashiftError):
+    """`up --strict` found an error-level finding in a pending migration: nothing was applied."""
+
+
+def vet_pending(strict: bool) -> Callable[[Any, list[MigrationFile]], None]:
+    """What `up` does with the migrations it is about to apply: print their findings (for the
+    connected server's version) on stderr and, when `strict`, refuse them on an error finding."""
+
+    def vet(conn: Any, pending: list[MigrationFile]) -> None:
+        found = lint_migrations(pending, conn.info.server_version // 10000)
+        for item in found:
+            click.echo(item.line(), err=True)
+        errors = sum(f.is_error for f in found)
+        if strict and errors:
+            raise LintRefused(f"{errors} error-level lint finding(s) in pending migrations; nothing applied "
+                              "(fix them, silence them with `-- schemashift:ignore RULE`, or run without --strict)")
+
+    return vet

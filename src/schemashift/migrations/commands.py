@@ -169,8 +169,10 @@ def hash_(settings: Settings) -> None:
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 @click.option("--backup", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="pg_dump the database to FILE first (.sql: plain SQL, else pg_dump's custom format).")
-def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None) -> None:
-    """Apply pending migrations."""
+@click.option("--strict", is_flag=True, help="Refuse to apply when the lint of a pending migration finds an error.")
+def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None, strict: bool) -> None:
+    """Apply pending migrations. The lint findings of their up sections are printed first (see
+    `schemashift lint`); with --strict an error-level finding refuses them all."""
     from . import offline, runner
     from .progress import Progress
     from .runner import Project
@@ -191,7 +193,9 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
             progress.stop()
         progress.finished(f"backed up to {backup}")
 
-    runner.up(project, to, allow_changed, progress, dump if backup else None)
+    from ..lint_command import vet_pending
+
+    runner.up(project, to, allow_changed, progress, dump if backup else None, vet_pending(strict))
 
 
 @_command

@@ -64,7 +64,9 @@ class Context:
     not_valid: set[tuple[TableKey, str]] = field(default_factory=set)  # added NOT VALID in this transaction
     not_null_checks: dict[tuple[TableKey, str], str] = field(default_factory=dict)  # CHECK (col IS NOT NULL)
     validated_not_null: set[tuple[TableKey, str]] = field(default_factory=set)  # (table, column)
+    data: bytes = b""  # the whole text, as UTF-8
     kind: str = ""  # the current statement's parse-tree kind
+    span: tuple[int, int] = (0, 0)  # the current statement's byte range in `data`
     refused: bool = False  # the current statement runs outside the migration's transaction
 
     def is_new(self, key: TableKey) -> bool:
@@ -79,9 +81,9 @@ class Context:
             return not (self.no_transaction or self.refused)
         return self.explicit_transaction is not None
 
-    def before(self, kind: str, node: Node) -> None:
-        """A migration ends its transaction before a statement that cannot run in one."""
-        self.kind = kind
+    def before(self, kind: str, node: Node, span: tuple[int, int]) -> None:
+        """Move onto a statement; a migration ends its transaction before one that cannot run in one."""
+        self.kind, self.span = kind, span
         self.refused = self.migration and refuses_transaction(kind, node, self.version * 10000)
         if self.refused or (self.migration and self.no_transaction):
             self.not_valid.clear()

@@ -64,7 +64,7 @@ def lint_text(text: str, version: int, *, path: str = "<text>", first_line: int 
         if index is not None:
             per_statement[index].update(names)
     lines = Lines(data, first_line)
-    hits = _hits(statements, version, migration, no_transaction, len(data))
+    hits = _hits(statements, Context(version, migration=migration, no_transaction=no_transaction, data=data))
     findings = [_finding(hit, where, lines) for hit, where, index in _once(hits)
                 if hit.rule not in silenced and (index is None or hit.rule not in per_statement[index])]
     for offset, _, names in comments:
@@ -112,18 +112,16 @@ def _statement_of(statements: list[_Statement], data: bytes, offset: int) -> int
     return None
 
 
-def _hits(statements: list[_Statement], version: int, migration: bool, no_transaction: bool,
-          size: int) -> list[tuple[Hit, int, int | None]]:
+def _hits(statements: list[_Statement], ctx: Context) -> list[tuple[Hit, int, int | None]]:
     """Every check's hits with the statement start they fall back to and the statement's index."""
-    ctx = Context(version, migration=migration, no_transaction=no_transaction)
     hits: list[tuple[Hit, int, int | None]] = []
     for index, statement in enumerate(statements):
-        ctx.before(statement.kind, statement.node)
+        ctx.before(statement.kind, statement.node, (statement.start, statement.end))
         for check in CHECKS.get(statement.kind, ()):
             hits.extend((hit, statement.start, index) for hit in check(statement.node, ctx))
         ctx.observe(statement.kind, statement.node, statement.start)
     for end_check in END_CHECKS:
-        hits.extend((hit, size, None) for hit in end_check(ctx))
+        hits.extend((hit, len(ctx.data), None) for hit in end_check(ctx))
     return hits
 
 

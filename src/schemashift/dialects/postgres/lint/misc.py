@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+
+from pglast import parser
 
 from .context import Context, commands
 from .registry import Hit, Level, Node, check, rule
@@ -34,9 +35,6 @@ DUPLICATE_ASSIGNMENT = rule(
     "PostgreSQL refuses it (multiple assignments to same column); keep one.",
     ("ban-duplicate-column-assignments",))
 
-# Fields of a parse tree that name a new object or column.
-NAME_FIELDS = ("relname", "colname", "conname", "idxname", "trigname", "policy_name", "newname",
-               "schemaname", "extname")
 
 
 @check("AlterTableStmt")
@@ -56,25 +54,16 @@ def enum_order(node: Node, ctx: Context) -> Iterator[Hit]:
        "CreateFunctionStmt", "CreateTrigStmt", "CreatePolicyStmt", "CreateSchemaStmt", "CreateDomainStmt",
        "CompositeTypeStmt", "CreateEnumStmt", "CreateTableAsStmt", "CreateExtensionStmt")
 def long_identifiers(node: Node, ctx: Context) -> Iterator[Hit]:
-    seen: set[str] = set()
-    for inner in _dicts(node):
-        for name in NAME_FIELDS:
-            value = inner.get(name)
-            if isinstance(value, str) and len(value.encode()) >= NAMEDATALEN and value not in seen:
-                seen.add(value)
-                yield Hit(TOO_LONG, inner.get("location"),
-                          f"identifier {value[:24]}... is {len(value.encode())} bytes: PostgreSQL "
-                          f"truncates it to {NAMEDATALEN - 1} silently")
-
-
-def _dicts(node: Any) -> Iterator[Node]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _dicts(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _dicts(item)
+    """Read from the tokens: the parse tree holds the names already truncated."""
+    start, end = ctx.span
+    for token in parser.scan(ctx.data[start:end].decode()):
+        if token.name != "IDENT":
+            continue
+        word = ctx.data[start + token.start:start + token.end + 1]
+        size = len(word[1:-1].replace(b'""', b'"') if word.startswith(b'"') else word)
+        if size >= NAMEDATALEN:
+            yield Hit(TOO_LONG, start + token.start, f"identifier {word[:24].decode(errors='replace')}... is "
+                                                     f"{size} bytes: PostgreSQL truncates it to {NAMEDATALEN - 1} bytes")
 
 
 @check("UpdateStmt")
