@@ -68,6 +68,15 @@ def test_tables_created_in_the_file_are_exempt() -> None:
     assert {"index-without-concurrently", "drop-table"} <= rules_of(text.replace("CREATE TABLE t", "CREATE TABLE x"))
 
 
+def test_lock_timeout_is_wanted_where_a_live_table_is_locked() -> None:
+    timeouts = {"missing-lock-timeout", "missing-statement-timeout"}
+    assert rules_of("CREATE TABLE t (id bigint); CREATE INDEX t_id ON t (id); CREATE FUNCTION f() RETURNS int "
+                    "LANGUAGE sql AS 'SELECT 1';") == set()
+    assert rules_of("CREATE TABLE t (id bigint, u_id bigint REFERENCES u (id));") == timeouts  # locks u
+    assert rules_of("CREATE TABLE t_2020 PARTITION OF t FOR VALUES IN (2020);") == timeouts  # locks t
+    assert rules_of("CREATE TABLE u (id bigint PRIMARY KEY); CREATE TABLE t (u_id bigint REFERENCES u);") == set()
+
+
 def test_statement_ignore_comments() -> None:
     above = "-- schemashift:ignore drop-column, drop-table\nALTER TABLE t DROP COLUMN a;\nDROP TABLE u;"
     assert rules_of(above) == {"drop-table", "missing-lock-timeout", "missing-statement-timeout"}
@@ -192,16 +201,18 @@ def test_up_strict_refuses_an_error_finding_and_changes_nothing(tmp_path: Path, 
     write_migration(folder, "0002_index.sql", "CREATE INDEX orders_total ON orders (total);")
     before = tables(url)
     common = ("--url", url, "--migrations", str(folder), "--history-table", "public.schemashift_history")
-    code, _, err = run("up", "--strict", *common)
+    code, out, err = run("up", "--strict", *common)
     assert code == 1
-    assert f"{folder / '0002_index.sql'}:4:1: warning missing-lock-timeout" in err
-    assert "0002_index.sql:4:30: error index-without-concurrently" in err
-    assert err.splitlines()[-1].startswith("schemashift: 1 error-level lint finding(s) in pending migrations")
+    assert out.splitlines() == [f"{folder / '0002_index.sql'}:4:30: error index-without-concurrently: "
+                                + RULES["index-without-concurrently"].message]  # warnings: `lint`'s to show
+    [line] = err.splitlines()
+    assert line.startswith("schemashift: 1 error-level lint finding(s) in pending migrations; nothing applied")
     # nothing ran, not even the first, safe migration; `up` only made its (empty) history table
     assert tables(url) == sorted(before + [("public", "schemashift_history")])
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM public.schemashift_history").fetchone() == (0,)
 
     code, out, err = run("up", *common)  # without --strict: printed, then applied
-    assert code == 0 and "error index-without-concurrently" in err and "applied 0002_index.sql" in out
+    assert code == 0 and "error index-without-concurrently" in out.splitlines()[0]
+    assert "applied 0002_index.sql" in out
     assert ("public", "customers") in tables(url)

@@ -146,17 +146,18 @@ class LintRefused(SchemashiftError):
     """`up --strict` found an error-level finding in a pending migration: nothing was applied."""
 
 
-def vet_pending(strict: bool) -> Callable[[Any, list[MigrationFile]], None]:
-    """What `up` does with the migrations it is about to apply: print their findings (for the
-    connected server's version) on stderr and, when `strict`, refuse them on an error finding."""
+def vet_pending(strict: bool, show: Callable[[str], None]) -> Callable[[Any, list[MigrationFile]], None]:
+    """What `up` does with the migrations it is about to apply: `show` their error-level findings
+    (for the connected server's version; warnings are `schemashift lint`'s to print, they would
+    bury the run's own lines) and, when `strict`, refuse them all if there is one."""
 
     def vet(conn: Any, pending: list[MigrationFile]) -> None:
-        found = lint_migrations(pending, conn.info.server_version // 10000)
-        for item in found:
-            click.echo(item.line(), err=True)
-        errors = sum(f.is_error for f in found)
+        errors = [f for f in lint_migrations(pending, conn.info.server_version // 10000) if f.is_error]
+        for item in errors:
+            show(item.line())
         if strict and errors:
-            raise LintRefused(f"{errors} error-level lint finding(s) in pending migrations; nothing applied "
-                              "(fix them, silence them with `-- schemashift:ignore RULE`, or run without --strict)")
+            raise LintRefused(f"{len(errors)} error-level lint finding(s) in pending migrations; nothing "
+                              "applied (fix them, silence them with `-- schemashift:ignore RULE`, or run "
+                              "without --strict)")
 
     return vet

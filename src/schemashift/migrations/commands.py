@@ -171,8 +171,8 @@ def hash_(settings: Settings) -> None:
               help="pg_dump the database to FILE first (.sql: plain SQL, else pg_dump's custom format).")
 @click.option("--strict", is_flag=True, help="Refuse to apply when the lint of a pending migration finds an error.")
 def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None, strict: bool) -> None:
-    """Apply pending migrations. The lint findings of their up sections are printed first (see
-    `schemashift lint`); with --strict an error-level finding refuses them all."""
+    """Apply pending migrations. The error-level lint findings of their up sections are printed
+    first (`schemashift lint` shows the warnings too); with --strict any of them refuses them all."""
     from . import offline, runner
     from .progress import Progress
     from .runner import Project
@@ -195,7 +195,7 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
 
     from ..lint_command import vet_pending
 
-    runner.up(project, to, allow_changed, progress, dump if backup else None, vet_pending(strict))
+    runner.up(project, to, allow_changed, progress, dump if backup else None, vet_pending(strict, progress.note))
 
 
 @_command

@@ -129,6 +129,23 @@ def column_removals(node: Node, ctx: Context) -> Iterator[Hit]:
             yield Hit(DROP_DEFAULT)
 
 
+@check("AlterDomainStmt")
+def domain_removals(node: Node, ctx: Context) -> Iterator[Hit]:
+    if node["subtype"] == "T" and "def" not in node:
+        yield Hit(DROP_DEFAULT, message="DROP DEFAULT on a domain makes inserts that leave its columns out "
+                                        "store NULL, or fail")
+    elif node["subtype"] == "N":
+        yield Hit(DROP_NOT_NULL, message="DROP NOT NULL on a domain lets NULLs into every column of it")
+    elif node["subtype"] == "X":
+        yield Hit(DROP_CONSTRAINT)
+
+
+@check("AlterEnumStmt")
+def enum_value_renamed(node: Node, ctx: Context) -> Iterator[Hit]:
+    if "oldVal" in node:
+        yield Hit(RENAME, message="renaming an enum label breaks clients that still write the old one")
+
+
 @check("RenameStmt")
 def renames(node: Node, ctx: Context) -> Iterator[Hit]:
     relation = node.get("relation")

@@ -88,11 +88,11 @@ def _set_not_null_message(version: int) -> str | None:
 @check("CreateDomainStmt")
 def domain_created_with_constraint(node: Node, ctx: Context) -> Iterator[Hit]:
     for constraint in node.get("constraints", ()):
-        if constraint["Constraint"]["contype"] == "CONSTR_CHECK":
+        if constraint["Constraint"]["contype"] in ("CONSTR_CHECK", "CONSTR_NOTNULL"):
             yield Hit(DOMAIN, constraint["Constraint"].get("location"))
 
 
 @check("AlterDomainStmt")
 def domain_constraint_added(node: Node, ctx: Context) -> Iterator[Hit]:
-    if node["subtype"] == "C":
+    if node["subtype"] in ("C", "O"):  # ADD CONSTRAINT, SET NOT NULL
         yield Hit(DOMAIN)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .context import Context, strings, table_key
+from .context import Context, strings, table_key, walk
 from .registry import Hit, Level, Node, at_end, check, rule
 
 LOCK_TIMEOUT = rule(
@@ -43,12 +43,16 @@ RELATION_LOCKING = frozenset({
     "AlterTableStmt", "IndexStmt", "RenameStmt", "ClusterStmt", "CreateTrigStmt", "AlterObjectSchemaStmt",
     "CreatePolicyStmt", "AlterPolicyStmt", "RefreshMatViewStmt", "RuleStmt", "ReindexStmt",
 })
-LOCKING = RELATION_LOCKING | {"DropStmt", "TruncateStmt", "LockStmt", "AlterDomainStmt", "VacuumStmt"}
+LOCKING = RELATION_LOCKING | {"DropStmt", "TruncateStmt", "LockStmt", "AlterDomainStmt", "VacuumStmt", "CreateStmt"}
 
 
 def _locks_live_table(node: Node, ctx: Context) -> bool:
     kind = ctx.kind
     if kind not in LOCKING:
+        return False
+    if kind in ("CreateStmt", "AlterTableStmt") and any(not ctx.is_new(table_key(t)) for t in _referenced(node)):
+        return True  # a foreign key locks the table it references; a partition or child its parent
+    if kind == "CreateStmt":
         return False
     if kind == "VacuumStmt":
         return any(o["DefElem"]["defname"] == "full" for o in node.get("options", ()))
@@ -58,6 +62,15 @@ def _locks_live_table(node: Node, ctx: Context) -> bool:
             _new_name(strings(o["List"]["items"]), ctx) for o in node["objects"] if "List" in o)
     relation = node.get("relation") or node.get("table")
     return not (isinstance(relation, dict) and "relname" in relation and ctx.is_new(table_key(relation)))
+
+
+def _referenced(node: Node) -> Iterator[Node]:
+    """The other tables a CREATE or ALTER TABLE locks: referenced by its foreign keys, its parents."""
+    for kind, inner in walk(node):
+        if kind == "Constraint" and inner["contype"] == "CONSTR_FOREIGN":
+            yield inner["pktable"]
+    for parent in node.get("inhRelations", ()):
+        yield parent["RangeVar"]
 
 
 def _new_name(parts: list[str], ctx: Context) -> bool:
