@@ -125,6 +125,13 @@ def test_text_output_and_exit_codes(tmp_path: Path) -> None:
     assert run("lint", "--pg-version", "18", str(CASES / "index-without-concurrently.safe.sql"))[:2] == (0, "")
 
 
+def test_rules_list_and_usage() -> None:
+    code, out, _ = run("lint", "--rules")
+    assert code == 0 and [line.split("\t")[0] for line in out.splitlines()] == list(RULES)
+    code, out, err = run("lint")
+    assert code == 1 and out == "" and "name at least one FILE or migrations:DIR" in err
+
+
 def test_json_output(tmp_path: Path) -> None:
     code, out, _ = run("lint", "--pg-version", "17", "--format", "json", str(CASES / "constraint-without-not-valid.sql"))
     assert code == 1

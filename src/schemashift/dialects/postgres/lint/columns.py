@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from .context import Context, column_constraints, commands, strings, table_key, type_name, walk
 from .registry import Hit, Level, Node, check, rule
+from .types import SERIALS
 
 REWRITE_ADD = rule(
     "add-column-rewrites", Level.ERROR,
@@ -61,7 +62,6 @@ VOLATILE = frozenset({
 })
 # Binary-coercible from some other type: whether a change to one of these rewrites depends on the old type.
 MAYBE_COERCIBLE = frozenset({"text", "varchar", "varbit", "numeric", "inet", "citext"})
-SERIALS = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 REWRITING_SUBTYPES = {
     "AT_SetLogged": "SET LOGGED", "AT_SetUnLogged": "SET UNLOGGED",
     "AT_SetAccessMethod": "SET ACCESS METHOD", "AT_SetTableSpace": "SET TABLESPACE",
@@ -76,7 +76,7 @@ def column_changes(node: Node, ctx: Context) -> Iterator[Hit]:
     for cmd in commands(node):
         subtype = cmd["subtype"]
         if subtype == "AT_AddColumn":
-            yield from _added_column(cmd["def"]["ColumnDef"], ctx)
+            yield from _added_column(cmd["def"]["ColumnDef"])
         elif subtype == "AT_AlterColumnType":
             yield from _type_change(cmd["def"]["ColumnDef"])
         elif subtype in REWRITING_SUBTYPES:
@@ -84,7 +84,7 @@ def column_changes(node: Node, ctx: Context) -> Iterator[Hit]:
                                              "under an ACCESS EXCLUSIVE lock")
 
 
-def _added_column(column: Node, ctx: Context) -> Iterator[Hit]:
+def _added_column(column: Node) -> Iterator[Hit]:
     constraints = {c["contype"]: c for c in column_constraints(column)}
     why = _rewrite_reason(column, constraints)
     if why is not None:

@@ -10,7 +10,6 @@ from .context import Context, column_constraints, commands, table_key
 from .registry import Hit, Level, Node, check, rule
 from .versions import NOT_NULL_NOT_VALID_SINCE
 
-
 NOT_VALID = rule(
     "constraint-without-not-valid", Level.ERROR,
     "adding a FOREIGN KEY or CHECK constraint validates every row while holding a lock that blocks writes",
