@@ -223,3 +223,12 @@ def test_up_strict_refuses_an_error_finding_and_changes_nothing(tmp_path: Path, 
     assert code == 0 and "error index-without-concurrently" in out.splitlines()[0]
     assert "applied 0002_index.sql" in out
     assert ("public", "customers") in tables(url)
+
+
+def test_version_from_the_dev_server(url: str) -> None:
+    code, out, _ = run("lint", "--dev-url", url, "--format", "json", str(CASES / "needs-newer-server.sql"))
+    with psycopg.connect(url) as conn:
+        major = conn.info.server_version // 10000
+    document = json.loads(out)
+    assert document["pg_version"] == major
+    assert code == (1 if major < 18 else 0) and bool(document["findings"]) == (major < 18)
