@@ -58,7 +58,7 @@ class Context:
     version: int  # server major version
     migration: bool = False  # a schemashift migration's up section
     no_transaction: bool = False  # a migration marked `-- schemashift:no-transaction`
-    new_tables: set[TableKey] = field(default_factory=set)
+    new_tables: dict[str, set[str | None]] = field(default_factory=dict)  # name -> schemas as written
     settings: set[str] = field(default_factory=set)  # lock_timeout / statement_timeout set so far
     explicit_transaction: int | None = None  # where an open BEGIN of a plain file is (a byte offset)
     not_valid: set[tuple[TableKey, str]] = field(default_factory=set)  # added NOT VALID in this transaction
@@ -72,7 +72,8 @@ class Context:
     def is_new(self, key: TableKey) -> bool:
         """Whether the text created this table earlier (unqualified names match any schema)."""
         schema, name = key
-        return any(n == name and (s is None or schema is None or s == schema) for s, n in self.new_tables)
+        schemas = self.new_tables.get(name, set())
+        return bool(schemas) and (schema is None or None in schemas or schema in schemas)
 
     @property
     def in_transaction(self) -> bool:
@@ -91,7 +92,8 @@ class Context:
     def observe(self, kind: str, node: Node, location: int) -> None:
         """Move past a statement whose checks have run."""
         if kind == "CreateStmt":
-            self.new_tables.add(table_key(node["relation"]))
+            schema, name = table_key(node["relation"])
+            self.new_tables.setdefault(name, set()).add(schema)
         elif kind == "VariableSetStmt" and node.get("name") in ("lock_timeout", "statement_timeout"):
             if node["kind"] == "VAR_SET_VALUE":
                 self.settings.add(node["name"])
