@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from schemashift import servers
+from schemashift.dialects.postgres import servers
 from schemashift.cli import cli
 from schemashift.dialects.postgres.lint import RULES, lint_text
 from schemashift.migrations import checksum

@@ -20,10 +20,12 @@ import click
 from .errors import EXIT_ERROR, SchemashiftError
 
 if TYPE_CHECKING:
+    from .config import Settings
     from .dialects.postgres.lint import Finding
     from .migrations.files import MigrationFile
 
 MIGRATIONS_PREFIX = "migrations:"
+LINTED_ENGINES = ("postgresql",)  # the dialects with a linter (dialects/postgres/lint)
 
 
 @dataclass(frozen=True)
@@ -146,10 +148,19 @@ class LintRefused(SchemashiftError):
     """`up --strict` found an error-level finding in a pending migration: nothing was applied."""
 
 
-def vet_pending(strict: bool, show: Callable[[str], None]) -> Callable[[Any, list[MigrationFile]], None]:
+def vet_pending(settings: Settings, strict: bool,
+                show: Callable[[str], None]) -> Callable[[Any, list[MigrationFile]], None] | None:
     """What `up` does with the migrations it is about to apply: `show` their error-level findings
     (for the connected server's version; warnings are `schemashift lint`'s to print, they would
-    bury the run's own lines) and, when `strict`, refuse them all if there is one."""
+    bury the run's own lines) and, when `strict`, refuse them all if there is one. Only PostgreSQL
+    migrations are linted; `--strict` on another engine is refused before anything runs."""
+    from .migrations.engine import dialect_of
+
+    engine = dialect_of(settings).name
+    if engine not in LINTED_ENGINES:
+        if strict:
+            raise SchemashiftError(f"up --strict: the linter reads PostgreSQL migrations, not {engine}")
+        return None
 
     def vet(conn: Any, pending: list[MigrationFile]) -> None:
         errors = [f for f in lint_migrations(pending, conn.info.server_version // 10000) if f.is_error]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ....migrations.splitter import refuses_transaction
+from ..steps import refuses_transaction
 from .registry import Node
 
 TableKey = tuple[str | None, str]  # (schema as written or None, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ....migrations.splitter import refuses_transaction
+from ..steps import refuses_transaction
 from .context import Context, table_key
 from .registry import Hit, Level, Node, check, rule
 

@@ -15,11 +15,11 @@ def target_major(pg_version: int | None, dev_url: str | None, pg_bin: str | None
     if pg_version is not None:
         major = pg_version
     elif dev_url or os.environ.get("SCHEMASHIFT_DEV_URL") or pg_bin or os.environ.get("SCHEMASHIFT_PG_BIN"):
-        from ....servers import get_server
+        from ..servers import get_server
 
         major = get_server(dev_url, pg_bin).major_version
     else:
-        from ....server_match import embedded_major
+        from ..server_match import embedded_major
 
         major = embedded_major()
     if major not in SUPPORTED:
