@@ -232,3 +232,12 @@ def test_version_from_the_dev_server(url: str) -> None:
     document = json.loads(out)
     assert document["pg_version"] == major
     assert code == (1 if major < 18 else 0) and bool(document["findings"]) == (major < 18)
+
+
+def test_up_strict_on_another_engine_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    write_migration(folder, "0001_t.sql", "CREATE TABLE t (id integer);")
+    database = tmp_path / "app.db"
+    code, out, err = run("up", "--strict", "--url", f"sqlite:///{database}", "--migrations", str(folder))
+    assert code == 1 and out == "" and not database.exists()
+    assert err.splitlines() == ["schemashift: up --strict: the linter reads PostgreSQL migrations, not sqlite"]
