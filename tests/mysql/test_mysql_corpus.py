@@ -140,6 +140,8 @@ def _run_both(server: ThrowawayServer, current: str, desired: str) -> tuple[str,
 IDS = [f"{f}::{n}" for f, n, _ in SPECS]
 
 
+# One xdist worker runs them all: the rate test then reuses every case's result.
+@pytest.mark.xdist_group("mysql-corpus")
 @pytest.mark.parametrize("case_id", IDS)
 def test_mysql_sqldef_case(mariadb: ThrowawayServer, case_id: str) -> None:
     status, message = run(mariadb, case_id)
@@ -160,6 +162,7 @@ def _noload_cause(message: str) -> str:
     return "does not load: " + re.sub(r"`ss_\w+`\.", "", message.split(": ", 1)[-1])
 
 
+@pytest.mark.xdist_group("mysql-corpus")
 def test_mysql_sqldef_pass_rate(mariadb: ThrowawayServer) -> None:
     """At least 95 % of the cases that load pass; skips counted by cause."""
     results = {case_id: run(mariadb, case_id) for case_id in IDS}

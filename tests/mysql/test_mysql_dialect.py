@@ -244,3 +244,18 @@ def test_dev_url_scratch_databases(mariadb: ThrowawayServer) -> None:
             assert ("table", "db", "t") in inspect_connection(conn).objects
     finally:
         scratch.drop(name)
+
+
+def test_destructive_statements_are_marked(mariadb: ThrowawayServer) -> None:
+    """Drops and narrowing type changes are destructive (refused without --unsafe); a longer
+    varchar, a bigger integer, a new index are not."""
+    a = database_from(mariadb, "CREATE TABLE t (a varchar(10), b int, c varchar(10), d int); CREATE TABLE gone (x int);")
+    b = database_from(mariadb, "CREATE TABLE t (a varchar(20), b bigint, c varchar(5), KEY ka (a));")
+    try:
+        plan = plan_between(mariadb.target, a, b)
+        alter, drop = sorted(s.why for s in plan.destructive)
+        assert drop == "drops table gone and its rows"
+        assert alter == "drops column t.d and its values, changes t.c from varchar(10) to varchar(5)"
+    finally:
+        mariadb.drop(a)
+        mariadb.drop(b)
