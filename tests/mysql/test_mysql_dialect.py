@@ -23,6 +23,12 @@ ROUND_TRIPS = {
         " b varchar(40) CHARACTER SET latin1 COLLATE latin1_bin, c timestamp DEFAULT CURRENT_TIMESTAMP"
         " ON UPDATE CURRENT_TIMESTAMP, d int DEFAULT (a * 2) INVISIBLE, e int AS (a + 1) VIRTUAL,"
         " f int AS (a + 2) PERSISTENT, g enum('x','y') DEFAULT 'y', h json);"),
+    "defaults_of_every_kind": (
+        "CREATE TABLE t (id int);",
+        "CREATE TABLE t (id int, a varchar(10) DEFAULT concat('a', 'b'), b date DEFAULT curdate(), c char(36) DEFAULT uuid(),"
+        " d bit(3) DEFAULT b'101', e varbinary(4) DEFAULT 0x6162, f datetime(6) DEFAULT current_timestamp(6),"
+        " g decimal(5,2) DEFAULT -1.5, h varchar(10) DEFAULT 'it''s \\\\ ok', i double DEFAULT 1e3, j int DEFAULT (id + 1),"
+        " k text DEFAULT 'long', l varchar(3) NOT NULL DEFAULT '');"),
     "odd_names": (
         "CREATE TABLE `Tab ``q`` é` (`Col A` int, `ü` text);",
         "CREATE TABLE `Tab ``q`` é` (`Col A` int, `new col` double, KEY `Idx ``x``` (`new col`),"
