@@ -16,6 +16,8 @@ from .sqltext import split
 
 _AT_LINE = re.compile(r"at line (\d+)\s*$")
 _QUOTED = re.compile(r"'([^']+)'")
+# Statements that act on other databases than the one being loaded.
+_LEAVES_DATABASE = re.compile(r"(USE\b|(CREATE|DROP|ALTER)\s+(DATABASE|SCHEMA)\b)", re.I)
 
 
 def load_text(target: Target, database: str, sql: str, path: str = "<sql>") -> None:
@@ -23,6 +25,9 @@ def load_text(target: Target, database: str, sql: str, path: str = "<sql>") -> N
     with target.connect(database) as conn, conn.cursor() as cur:
         cur.execute("SET SESSION foreign_key_checks = 0")  # a schema's tables in any order, cycles too
         for piece in split(sql):
+            if _LEAVES_DATABASE.match(piece.sql):
+                raise LoadError(path, piece.line, f"{' '.join(piece.sql.split()[:3])}: refused, a schema file is"
+                                " loaded into one scratch database and may not name or leave it")
             try:
                 cur.execute(piece.sql)
                 while cur.nextset():
