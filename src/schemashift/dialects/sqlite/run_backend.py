@@ -8,8 +8,7 @@
   it was. The runner owns the transaction: a file's own `BEGIN`/`COMMIT` (as `diff` writes them)
   are left to it, and a file that turns `PRAGMA foreign_keys` off (a table rebuild) gets that
   before the transaction and foreign keys back on after, since the pragma is a no-op inside one.
-- SQLite has one namespace: the history table `schema.name` is `name` when the schema is `public`
-  or `main`, else `schema_name`.
+- SQLite has one namespace: the history table is `HistoryTable.flat_name`.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ _COLUMNS = "id, version, name, checksum, action, success, steps_done, applied_at
 
 
 def table_name(table: HistoryTable) -> str:
-    return table.name if table.schema in ("public", "main") else f"{table.schema}_{table.name}"
+    return table.flat_name
 
 
 class SqliteRunBackend:
