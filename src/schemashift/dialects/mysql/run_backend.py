@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pymysql
 
+from ...migrations import python_migrations
 from ...migrations.errors import HistoryMismatch, LockTimeout, MigrationFailed, MigrationsError
 from ...migrations.files import MigrationFile
 from ...migrations.history import HistoryTable, Row, State
@@ -191,18 +191,12 @@ class MysqlExecutor:
         _update(self.conn, self.table, row_id, success=True, duration_ms=_ms(started))
 
     def _python(self, migration: MigrationFile, direction: str, started: float) -> None:
-        function = getattr(migration.load_module(), direction, None)
-        if function is None:
-            raise MigrationsError(f"{migration.path}: defines no {direction}(conn)")
         try:
-            function(self.conn)
-        except Exception as exc:
-            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(migration.path)]
-            error = f"{type(exc).__name__}: {exc}".strip()
+            python_migrations.call(migration, direction, self.conn)
+        except MigrationFailed as exc:
             _insert(self.conn, self.table, migration.version, migration.name, migration.checksum, direction, False, 0,
-                    _ms(started), error)
-            raise MigrationFailed(str(migration.path), frames[-1].lineno if frames else None, f"{direction}()",
-                                  error) from None
+                    _ms(started), exc.error)
+            raise
         _insert(self.conn, self.table, migration.version, migration.name, migration.checksum, direction, True, 1,
                 _ms(started), None)
 
