@@ -15,6 +15,7 @@ import psycopg
 from . import differ
 from .dialects.postgres.dialect import PostgresDialect
 from .dialects.postgres.inspect import InspectOptions
+from .dialects.postgres.online import OnlineOptions, clear_invalid_index, online_plan, starts_transaction, with_lock_retries
 from .errors import SchemashiftError, UnsafeChanges
 from .gcpause import gc_paused
 from .model import Schema
@@ -62,19 +63,21 @@ def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_s
     return schema
 
 
-def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> Plan:
-    """The ordered plan between two inspected schemas (drops included; see `Plan.check_safe`)."""
+def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True,
+                 online: OnlineOptions | None = None) -> Plan:
+    """The ordered plan between two inspected schemas (drops included; see `Plan.check_safe`);
+    with `online`, in its lock-light form (see `dialects.postgres.online`)."""
     with gc_paused():
         plan = DIALECT.render(differ.diff(source, target, DIALECT), source, target)
     if not privileges:
         plan.statements = [s for s in plan.statements if s.kind != "grant"]
-    return plan
+    return plan if online is None else online_plan(plan, source, target, online)
 
 
 def diff(source: Source, target: Source, *, schemas: list[str] | str | None = None,
          exclude_schemas: list[str] | str | None = None, ignore_extension_versions: bool = False,
          ignore_tables: Sequence[str] = (), privileges: bool = True, dev_url: str | None = None,
-         pg_bin: str | None = None) -> Plan:
+         pg_bin: str | None = None, online: OnlineOptions | None = None) -> Plan:
     """The plan that turns `source` into `target`.
 
     Both sides are inspected at once, on two threads: each mostly waits on its server (psycopg
@@ -90,11 +93,13 @@ def diff(source: Source, target: Source, *, schemas: list[str] | str | None = No
 
     with gc_paused(), ThreadPoolExecutor(max_workers=1 if source is target else 2) as pool:
         sides = [pool.submit(prepared, side, as_source) for side, as_source in ((source, True), (target, False))]
-        return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges)
+        return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges, online=online)
 
 
-def apply(plan: Plan | list[Statement], target: Source) -> None:
-    """Run a plan: transactional statements together, each non-transactional one on its own.
+def apply(plan: Plan | list[Statement], target: Source, *, lock_retries: int = 0) -> None:
+    """Run a plan: transactional statements together, each non-transactional one on its own, and
+    each `SET LOCAL lock_timeout` of an online plan starts a transaction of its own, retried up to
+    `lock_retries` times when it hits the timeout.
 
     A failure rolls back the transaction it happened in; statements already committed on their own
     (e.g. `ALTER TYPE … ADD VALUE`) stay, as PostgreSQL gives no way to undo them in a transaction.
@@ -105,26 +110,45 @@ def apply(plan: Plan | list[Statement], target: Source) -> None:
         batch: list[Statement] = []
         for st in statements:
             if st.transactional:
+                if starts_transaction(st):
+                    _run_batch(conn, batch, lock_retries)
+                    batch = []
                 batch.append(st)
                 continue
-            _run_batch(conn, batch)
+            _run_batch(conn, batch, lock_retries)
             batch = []
-            _run(conn, st)
-        _run_batch(conn, batch)
+            _run_alone(conn, st, lock_retries)
+        _run_batch(conn, batch, lock_retries)
 
 
-def _run_batch(conn: psycopg.Connection, batch: list[Statement]) -> None:
+def _run_batch(conn: psycopg.Connection, batch: list[Statement], lock_retries: int = 0) -> None:
     if not batch:
         return
-    with conn.transaction():
-        for st in batch:
-            _run(conn, st)
+
+    def attempt(retryable: bool) -> None:
+        with conn.transaction():
+            for st in batch:
+                _run(conn, st, retryable)
+
+    with_lock_retries(attempt, lock_retries)
 
 
-def _run(conn: psycopg.Connection, st: Statement) -> None:
+def _run_alone(conn: psycopg.Connection, st: Statement, lock_retries: int) -> None:
+    """A non-transactional statement; a concurrent index build first clears a failed one's leftover."""
+
+    def attempt(retryable: bool) -> None:
+        clear_invalid_index(conn, st.sql)
+        _run(conn, st, retryable)
+
+    with_lock_retries(attempt, lock_retries)
+
+
+def _run(conn: psycopg.Connection, st: Statement, retryable: bool = False) -> None:
     try:
         conn.execute(st.sql.encode())  # bytes: sent as-is, no client-side placeholder parsing
     except psycopg.Error as exc:
+        if retryable and isinstance(exc, psycopg.errors.LockNotAvailable):
+            raise  # rolled back, and run again by with_lock_retries
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SchemashiftError(f"applying `{st.sql.splitlines()[0][:120]}` failed: {message}") from None
 

@@ -29,6 +29,7 @@ from typing import NoReturn
 import psycopg
 from psycopg import pq, sql
 
+from ..dialects.postgres.online import clear_invalid_index, with_lock_retries
 from .errors import HistoryMismatch, MigrationFailed, MigrationsError
 from .files import MigrationFile
 from .history import TRANSACTION_DURATION, Bound, HistoryTable, State
@@ -42,6 +43,7 @@ class Executor:
     conn: psycopg.Connection
     table: HistoryTable
     allow_changed: bool = False
+    lock_retries: int = 0  # times a step of a multi-step migration that hit its lock_timeout is run again
 
     def run_all(self, chosen: list[MigrationFile], direction: str, state: State,
                 announce: Callable[[str], None]) -> Iterator[tuple[MigrationFile, int]]:
@@ -160,12 +162,21 @@ class Executor:
 
     def _execute(self, migration: MigrationFile, step: Step, record: Bound) -> None:
         """One step of a multi-step migration and its count in the history row: together in a
-        transaction, or the statement alone in autocommit and then the count."""
+        transaction, or the statement alone in autocommit and then the count. A concurrent index
+        build first drops the INVALID index a failed build left; a step that hits its lock_timeout
+        is run again (`lock_retries`)."""
+        with_lock_retries(lambda retryable: self._attempt(migration, step, record, retryable), self.lock_retries)
+
+    def _attempt(self, migration: MigrationFile, step: Step, record: Bound, retryable: bool) -> None:
         with self.conn.transaction() if step.transactional else contextlib.nullcontext():
             for statement in step.statements:
                 try:
+                    if not step.transactional:
+                        clear_invalid_index(self.conn, statement.sql)
                     self.conn.execute(statement.sql.encode())
                 except psycopg.Error as exc:
+                    if retryable and isinstance(exc, psycopg.errors.LockNotAvailable):
+                        raise  # rolled back, run again by with_lock_retries
                     error = exc.diag.message_primary or str(exc).strip()
                     raise MigrationFailed(str(migration.path), statement.line, statement.sql, error) from None
             self.conn.execute(*record)

@@ -118,7 +118,7 @@ def _run(project: Project, direction: str, allow_changed: bool, progress: Progre
         chosen = choose(status)
         if chosen and before is not None:
             before(conn)
-        executor = Executor(conn, project.table, allow_changed)
+        executor = Executor(conn, project.table, allow_changed, project.settings.lock_retries)
         with flushed_once(conn):
             try:
                 for migration, ms in executor.run_all(chosen, direction, status.state,

@@ -1,0 +1,172 @@
+"""How long a plan stalls the writers of a live table: the plan `schemashift diff` prints today
+beside its `--online` form, at 1 M and 5 M rows on the embedded PostgreSQL 18, in one run.
+
+Two writer threads do single-row INSERTs and UPDATEs on `orders` (each in autocommit, as an
+application does) while a plan adds an index, a foreign key to `customers`, a CHECK and a NOT NULL.
+Each write's latency is timed; a write that waited for the plan's lock shows as a long one. The
+longest write and the 99th percentile of the writes issued while the plan ran are reported per
+table size and plan, then the ratios: naive / online, and 5 M / 1 M (the online figure should not
+grow with the table). Every plan runs on a fresh copy (`CREATE DATABASE … TEMPLATE`) of the loaded
+database. Run: `.venv/bin/python bench/locks.py [--rows 1000000,5000000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+BEFORE = """
+CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, amount integer NOT NULL, note text);
+"""
+AFTER = """
+CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id),
+                     amount integer NOT NULL CHECK (amount > 0), note text);
+CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+"""
+CUSTOMERS = 10_000
+WRITERS = 2
+
+
+@dataclass(frozen=True)
+class Run:
+    rows: int
+    plan: str  # naive | online
+    seconds: float  # the plan's own duration
+    stall_ms: float  # the longest write issued while the plan ran
+    p99_ms: float
+    writes: int
+
+
+def load(admin: psycopg.Connection, server: object, rows: int) -> str:
+    """A database with `rows` orders and the customers they reference, vacuumed and analyzed."""
+    name = f"locks_{rows}"
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    with psycopg.connect(server.url(name), autocommit=True) as conn:  # type: ignore[attr-defined]
+        conn.execute(BEFORE)
+        conn.execute("INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, %s) g", [CUSTOMERS])
+        conn.execute("INSERT INTO orders SELECT g, 1 + g %% %s, 1 + g %% 100, 'order ' || g "
+                     "FROM generate_series(1, %s) g", [CUSTOMERS, rows])
+        conn.execute("VACUUM ANALYZE")
+    return name
+
+
+def writer(url: str, first_id: int, stop: threading.Event, out: list[tuple[float, float]]) -> None:
+    """Alternate an INSERT of a new order and an UPDATE of a random one until `stop`; record
+    (start, latency) of each."""
+    rng = random.Random(first_id)
+    with psycopg.connect(url, autocommit=True) as conn:
+        next_id = first_id
+        while not stop.is_set():
+            started = time.monotonic()
+            if next_id % 2:
+                conn.execute("INSERT INTO orders VALUES (%s, %s, 1, 'new')", [next_id, rng.randint(1, CUSTOMERS)])
+            else:
+                conn.execute("UPDATE orders SET amount = amount + 1 WHERE id = %s", [rng.randint(1, 1_000_000)])
+            out.append((started, time.monotonic() - started))
+            next_id += 1
+
+
+def run_plan(server: object, base: str, rows: int, kind: str, plan: object) -> Run:
+    from schemashift import api
+
+    admin = server._admin_conn()  # type: ignore[attr-defined]
+    name = f"{base}_{kind}"
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(base)))
+    url = server.url(name)  # type: ignore[attr-defined]
+    stop = threading.Event()
+    samples: list[list[tuple[float, float]]] = [[] for _ in range(WRITERS)]
+    threads = [threading.Thread(target=writer, args=(url, 10**9 * (i + 1) + 1, stop, samples[i]))
+               for i in range(WRITERS)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)  # writers warmed up
+    started = time.monotonic()
+    api.apply(plan, url, lock_retries=5)  # type: ignore[arg-type]
+    ended = time.monotonic()
+    time.sleep(0.5)  # writes queued behind the last lock finish
+    stop.set()
+    for t in threads:
+        t.join()
+    during = sorted(lat for s in samples for start, lat in s if started <= start <= ended)
+    admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    p99 = during[min(len(during) - 1, int(0.99 * len(during)))] if during else 0.0
+    return Run(rows, kind, ended - started, 1000 * (during[-1] if during else 0.0), 1000 * p99, len(during))
+
+
+def plans(server: object, base: str) -> dict[str, object]:
+    """The naive plan (what `schemashift diff` prints) and its `--online` form, from the loaded
+    database to AFTER."""
+    from schemashift import api
+    from schemashift.dialects.postgres.online import OnlineOptions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        after = Path(tmp) / "after.sql"
+        after.write_text(AFTER)
+        dev = server.url("postgres")  # type: ignore[attr-defined]
+        url = server.url(base)  # type: ignore[attr-defined]
+        return {"naive": api.diff(url, str(after), dev_url=dev),
+                "online": api.diff(url, str(after), dev_url=dev, online=OnlineOptions())}
+
+
+def main() -> None:
+    from schemashift.servers import LocalServer, embedded_bin_dir
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", default="1000000,5000000")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.rows.split(",")]
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    server = LocalServer(embedded_bin_dir(), {"shared_buffers": "512MB", "max_wal_size": "4GB"})
+    try:
+        admin = server._admin_conn()
+        print(f"server: PostgreSQL {admin.execute('SHOW server_version').fetchone()[0]}")
+        runs: list[Run] = []
+        for rows in sizes:
+            base = load(admin, server, rows)
+            for kind, plan in plans(server, base).items():
+                if rows == sizes[0]:
+                    print(f"\n-- {kind} plan:\n{plan.sql}")  # type: ignore[attr-defined]
+                runs.append(run_plan(server, base, rows, kind, plan))
+                print(runs[-1], flush=True)
+            admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(base)))
+        report(runs, sizes)
+    finally:
+        server.stop()
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def report(runs: list[Run], sizes: list[int]) -> None:
+    by = {(r.rows, r.plan): r for r in runs}
+    print("\n| rows | plan | plan runs | longest write stall | p99 write latency | writes during plan |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for r in runs:
+        print(f"| {r.rows:,} | {r.plan} | {r.seconds:.2f} s | {r.stall_ms:.0f} ms | {r.p99_ms:.1f} ms | {r.writes} |")
+    print()
+    for rows in sizes:
+        naive, online = by[(rows, "naive")], by[(rows, "online")]
+        print(f"{rows:,} rows: naive / online longest stall = {naive.stall_ms / max(online.stall_ms, 1e-9):.1f}x")
+    if len(sizes) > 1:
+        small, big = sizes[0], sizes[-1]
+        for kind in ("naive", "online"):
+            ratio = by[(big, kind)].stall_ms / max(by[(small, kind)].stall_ms, 1e-9)
+            print(f"{kind}: longest stall at {big:,} / at {small:,} rows = {ratio:.2f}x")
+    online = by[(sizes[-1], "online")]
+    print(f"target: --online longest stall <= 100 ms at {sizes[-1]:,} rows: "
+          f"{'met' if online.stall_ms <= 100 else 'NOT met'} ({online.stall_ms:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()
