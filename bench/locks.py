@@ -121,6 +121,16 @@ def plans(server: object, base: str) -> dict[str, object]:
                 "online": api.diff(url, str(after), dev_url=dev, online=OnlineOptions())}
 
 
+def rehearsal(url: str, plan: object, rows: int) -> None:
+    """`schemashift rehearse` of the naive plan on a copy of the loaded database."""
+    from schemashift.dialects.postgres import rehearse
+    from schemashift.rehearse_command import table_text
+
+    with rehearse.copy_of(url) as copy:
+        reports = rehearse.rehearse(copy, rehearse.plan_units(plan))  # type: ignore[arg-type]
+    print(f"\nrehearse of the naive plan at {rows:,} rows:\n{table_text(reports)}")
+
+
 def main() -> None:
     from schemashift.servers import LocalServer, embedded_bin_dir
 
@@ -136,11 +146,14 @@ def main() -> None:
         runs: list[Run] = []
         for rows in sizes:
             base = load(admin, server, rows)
-            for kind, plan in plans(server, base).items():
+            made = plans(server, base)
+            for kind, plan in made.items():
                 if rows == sizes[0]:
                     print(f"\n-- {kind} plan:\n{plan.sql}")  # type: ignore[attr-defined]
                 runs.append(run_plan(server, base, rows, kind, plan))
                 print(runs[-1], flush=True)
+            if rows == sizes[-1]:
+                rehearsal(server.url(base), made["naive"], rows)
             admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(base)))
         report(runs, sizes)
     finally:

@@ -69,3 +69,30 @@ def test_rehearse_refuses_a_database_in_use(pg18: oracle.Cluster) -> None:
         assert err.count("\n") == 1 and "1 other session(s) are connected" in err
     finally:
         pg18.drop(db)
+
+
+def test_rehearse_pending_migrations(pg18: oracle.Cluster, tmp_path: Path) -> None:
+    """Without a target: the folder's pending migrations (per the copy's history), step by step."""
+    from schemashift.migrations import checksum
+    from schemashift.migrations.files import read_folder
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_orders.sql").write_text(f"-- schemashift:up\n{BEFORE}\n-- schemashift:down\nDROP TABLE orders;\n")
+    (folder / "0002_keys.sql").write_text("-- schemashift:up\nALTER TABLE orders ALTER customer_id SET NOT NULL;\n"
+                                          "-- schemashift:down\nALTER TABLE orders ALTER customer_id DROP NOT NULL;\n")
+    checksum.write(folder, read_folder(folder))
+    db = pg18.create()
+    try:
+        url = pg18.url(db)
+        code, out, err = _run("up", "--url", url, "--migrations", str(folder), "--to", "1")
+        assert code == 0, err
+        before = _fingerprint(url)
+        code, out, err = _run("rehearse", url, "--migrations", str(folder), "--format", "json")
+        assert code == 0, err
+        [statement] = json.loads(out)["statements"]
+        assert statement["statement"] == "0002_keys.sql:2"
+        assert {"mode": "AccessExclusiveLock", "relation": "orders"}.items() <= statement["locks"][0].items()
+        assert _fingerprint(url) == before
+    finally:
+        pg18.drop(db)

@@ -51,21 +51,20 @@ def rehearse(url: str, target: str | None, output_format: str, probes: int, unsa
     if output_format == "json":
         click.echo(json.dumps({"statements": [r.as_json() for r in reports]}, indent=2))
     else:
-        click.echo(_table(reports))
+        click.echo(table_text(reports))
     return 0
 
 
 def _plan_units(copy: str, target: str, settings: Any, unsafe: bool) -> list[Any]:
     from . import api
-    from .dialects.postgres.online import from_settings, starts_transaction
+    from .dialects.postgres.online import from_settings
     from .dialects.postgres.rehearse import plan_units
 
     plan = api.diff(copy, target, ignore_tables=(settings.history_table,), dev_url=settings.dev_url,
                     pg_bin=settings.pg_bin, online=from_settings(settings))
     if not unsafe:
         plan.check_safe()
-    return plan_units([(str(n), s.sql, s.transactional, starts_transaction(s))
-                       for n, s in enumerate(plan.statements, 1)])
+    return plan_units(plan)
 
 
 def _pending_units(copy: str, settings: Any) -> list[Any]:
@@ -96,7 +95,7 @@ def _first_line(text: str) -> str:
     return line if len(line) <= 70 else line[:67] + "..."
 
 
-def _table(reports: list[Any]) -> str:
+def table_text(reports: list[Any]) -> str:
     rows = [("#", "ms", "statement", "locks held (mode relation ms)", "writers blocked")]
     for r in reports:
         locks = ", ".join(f"{k.mode} {k.relation} {k.seconds * 1000:.0f}" for k in r.locks) or "-"

@@ -26,7 +26,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from ...errors import SchemashiftError
+from ...plan import Plan
 from ...urls import url_with_database
+from .online import starts_transaction
 
 SAMPLE_SECONDS = 0.002
 PROBE_PAUSE = 0.005
@@ -238,20 +240,20 @@ def _probe(url: str, table: str, done: threading.Event) -> None:
             time.sleep(PROBE_PAUSE)
 
 
-def plan_units(statements: list[tuple[str, str, bool, bool]]) -> list[Unit]:
-    """(label, sql, transactional, starts a transaction) in order → units grouped as `api.apply`
-    runs them: transactional statements together, up to the next one alone or the next
-    `SET LOCAL lock_timeout` of an online plan."""
+def plan_units(plan: Plan) -> list[Unit]:
+    """The plan's statements grouped as `api.apply` runs them: transactional ones together, up to
+    the next one that runs alone or the next `SET LOCAL lock_timeout` of an online plan. Each is
+    labelled by its place in the plan."""
     units: list[Unit] = []
     batch: list[tuple[str, str]] = []
-    for label, text, transactional, starts in statements:
-        if batch and (not transactional or starts):
+    for n, st in enumerate(plan.statements, 1):
+        if batch and (not st.transactional or starts_transaction(st)):
             units.append(Unit(tuple(batch), True))
             batch = []
-        if transactional:
-            batch.append((label, text))
+        if st.transactional:
+            batch.append((str(n), st.sql))
         else:
-            units.append(Unit(((label, text),), False))
+            units.append(Unit(((str(n), st.sql),), False))
     if batch:
         units.append(Unit(tuple(batch), True))
     return units
