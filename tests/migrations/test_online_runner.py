@@ -42,3 +42,17 @@ def test_online_migration_resumes_at_a_failed_concurrent_build(folder, url, shif
     left = schemashift.diff(url, str(tmp_path / "after.sql"), exclude_schemas=["schemashift"])
     assert not left, left.sql
     assert shift(folder, url, "status").code == 0
+
+
+def test_sync_online_applies_the_lock_light_form(url, db, tmp_path: Path) -> None:
+    from conftest import cli_run
+
+    db.query(url, "CREATE TABLE orders (id int PRIMARY KEY, code int, customer int);"
+                  "INSERT INTO orders SELECT g, g, g FROM generate_series(1, 1000) g")
+    (tmp_path / "after.sql").write_text(AFTER)
+    result = cli_run("sync", "--url", url, "--target", str(tmp_path / "after.sql"), "--online", "--yes",
+                     "--lock-retries", "2", "--history-table", "schemashift.history")
+    assert result.code == 0, result.err
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_idx" in result.out
+    assert "the database matches the target" in result.err
+    assert db.query(url, "SELECT bool_and(indisvalid) FROM pg_index WHERE indrelid = 'orders'::regclass") == [(True,)]
