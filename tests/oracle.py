@@ -567,9 +567,9 @@ class Cluster:
         copies = [self.create(db_a)] if mutable else [self.create(db_a), self.create(db_b)]
         a_from, b_from, a_target = (db_a, db_b, copies[0]) if mutable else (copies[0], copies[1], db_a)
         try:
-            return roundtrip(self.url(a_from), self.url(db_b), filters=filters, label="A->B", online=online) + roundtrip(
-                self.url(b_from), self.url(a_target), filters=filters, label="B->A", online=online
-            )
+            return roundtrip(
+                self.url(a_from), self.url(db_b), filters=filters, label="A->B", online=online
+            ) + roundtrip(self.url(b_from), self.url(a_target), filters=filters, label="B->A", online=online)
         finally:
             for name in copies:
                 self.drop(name)

@@ -15,7 +15,13 @@ import psycopg
 from . import differ
 from .dialects.postgres.dialect import PostgresDialect
 from .dialects.postgres.inspect import InspectOptions
-from .dialects.postgres.online import OnlineOptions, clear_invalid_index, online_plan, starts_transaction, with_lock_retries
+from .dialects.postgres.online import (
+    OnlineOptions,
+    clear_invalid_index,
+    online_plan,
+    starts_transaction,
+    with_lock_retries,
+)
 from .errors import SchemashiftError, UnsafeChanges
 from .gcpause import gc_paused
 from .model import Schema

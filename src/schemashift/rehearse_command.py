@@ -83,7 +83,8 @@ def _pending_units(copy: str, settings: Any) -> list[Any]:
     units = []
     for migration in pending:
         if migration.is_python:
-            raise SchemashiftError(f"{migration.path}: a Python migration cannot be rehearsed statement by statement")
+            raise SchemashiftError(f"{migration.path}: a Python migration cannot be rehearsed "
+                                   "statement by statement")
         for step in steps(migration.section("up"), str(migration.path), version):
             units.append(Unit(tuple((f"{migration.name}:{s.line}", s.sql) for s in step.statements), step.transactional))
     return units
