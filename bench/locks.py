@@ -46,6 +46,7 @@ class Run:
     stall_ms: float  # the longest write issued while the plan ran
     p99_ms: float
     writes: int
+    stall_during: str  # what the plan ran meanwhile, and whether a writer was seen waiting for a lock
 
 
 def load(admin: psycopg.Connection, server: object, rows: int) -> str:
@@ -66,7 +67,7 @@ def writer(url: str, first_id: int, stop: threading.Event, out: list[tuple[float
     """Alternate an INSERT of a new order and an UPDATE of a random one until `stop`; record
     (start, latency) of each."""
     rng = random.Random(first_id)
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, application_name="bench-writer") as conn:
         next_id = first_id
         while not stop.is_set():
             started = time.monotonic()
@@ -76,6 +77,31 @@ def writer(url: str, first_id: int, stop: threading.Event, out: list[tuple[float
                 conn.execute("UPDATE orders SET amount = amount + 1 WHERE id = %s", [rng.randint(1, 1_000_000)])
             out.append((started, time.monotonic() - started))
             next_id += 1
+
+
+_ACTIVITY = """
+select coalesce(max(left(query, 70)) filter (where application_name not like 'bench-%%' and state = 'active'), ''),
+       count(*) filter (where application_name = 'bench-writer' and wait_event_type = 'Lock')
+from pg_stat_activity where datname = current_database()
+"""  # the plan's running statement, and how many writers wait for a lock
+
+
+def watch(url: str, stop: threading.Event, out: list[tuple[float, str, int]]) -> None:
+    """Every 2 ms: (time, the plan's running statement, writers waiting for a lock)."""
+    with psycopg.connect(url, autocommit=True, application_name="bench-watch") as conn:
+        while not stop.is_set():
+            query, waiting = conn.execute(_ACTIVITY).fetchone()  # type: ignore[misc]
+            out.append((time.monotonic(), query, waiting))
+            time.sleep(0.002)
+
+
+def during(activity: list[tuple[float, str, int]], start: float, latency: float) -> str:
+    """What the watcher saw while one write waited."""
+    seen = [(q, w) for t, q, w in activity if start <= t <= start + latency]
+    queries = list(dict.fromkeys(" ".join(q.split()) for q, _ in seen if q))
+    waited = max((w for _, w in seen), default=0)
+    return (f"{'a writer waited for a lock' if waited else 'no writer seen waiting for a lock'}; "
+            f"plan ran: {' | '.join(queries) or 'nothing seen'}")
 
 
 def run_plan(server: object, base: str, rows: int, kind: str, plan: object) -> Run:
@@ -90,6 +116,8 @@ def run_plan(server: object, base: str, rows: int, kind: str, plan: object) -> R
     samples: list[list[tuple[float, float]]] = [[] for _ in range(WRITERS)]
     threads = [threading.Thread(target=writer, args=(url, 10**9 * (i + 1) + 1, stop, samples[i]))
                for i in range(WRITERS)]
+    activity: list[tuple[float, str, int]] = []
+    threads.append(threading.Thread(target=watch, args=(url, stop, activity)))
     for t in threads:
         t.start()
     time.sleep(1.0)  # writers warmed up
@@ -100,10 +128,11 @@ def run_plan(server: object, base: str, rows: int, kind: str, plan: object) -> R
     stop.set()
     for t in threads:
         t.join()
-    during = sorted(lat for s in samples for start, lat in s if started <= start <= ended)
+    writes = sorted((lat, start) for s in samples for start, lat in s if started <= start <= ended)
     admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-    p99 = during[min(len(during) - 1, int(0.99 * len(during)))] if during else 0.0
-    return Run(rows, kind, ended - started, 1000 * (during[-1] if during else 0.0), 1000 * p99, len(during))
+    p99 = writes[min(len(writes) - 1, int(0.99 * len(writes)))][0] if writes else 0.0
+    longest, at = writes[-1] if writes else (0.0, started)
+    return Run(rows, kind, ended - started, 1000 * longest, 1000 * p99, len(writes), during(activity, at, longest))
 
 
 def plans(server: object, base: str) -> dict[str, object]:
@@ -167,6 +196,9 @@ def report(runs: list[Run], sizes: list[int]) -> None:
     print("|---:|---|---:|---:|---:|---:|")
     for r in runs:
         print(f"| {r.rows:,} | {r.plan} | {r.seconds:.2f} s | {r.stall_ms:.0f} ms | {r.p99_ms:.1f} ms | {r.writes} |")
+    print()
+    for r in runs:
+        print(f"longest stall, {r.rows:,} rows, {r.plan}: {r.stall_during}")
     print()
     for rows in sizes:
         naive, online = by[(rows, "naive")], by[(rows, "online")]
