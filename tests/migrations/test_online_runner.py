@@ -57,3 +57,29 @@ def test_sync_online_applies_the_lock_light_form(url, db, tmp_path: Path) -> Non
     assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_idx" in result.out
     assert "the database matches the target" in result.err
     assert db.query(url, "SELECT bool_and(indisvalid) FROM pg_index WHERE indrelid = 'orders'::regclass") == [(True,)]
+
+
+def test_a_step_that_hits_its_lock_timeout_is_run_again(folder, url, shift, db) -> None:
+    """A one-step migration under `SET LOCAL lock_timeout` (not pipelined then) waits out a session
+    holding the table for 0.5 s by retries; without retries it fails on the timeout."""
+    import threading
+    import time
+
+    import psycopg
+
+    folder.add("0001_t.sql", "CREATE TABLE t (a int);", "DROP TABLE t;")
+    folder.add("0002_col.sql", "SET LOCAL lock_timeout = '100ms';\nALTER TABLE t ADD COLUMN b int;",
+               "ALTER TABLE t DROP COLUMN b;")
+    assert shift(folder, url, "up", "--to", "1").code == 0
+    for retries, ok in (("0", False), ("4", True)):
+        with psycopg.connect(url) as holder:
+            holder.execute("LOCK TABLE t IN ACCESS SHARE MODE")
+            release = threading.Thread(target=lambda: (time.sleep(0.5), holder.rollback()))
+            release.start()
+            result = shift(folder, url, "up", "--lock-retries", retries)
+            release.join()
+        if ok:
+            assert result.code == 0, result.err
+        else:
+            assert "lock timeout" in result.one_line_error()
+    assert db.query(url, "SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b'") == [(1,)]

@@ -99,7 +99,8 @@ class Executor:
                     except MigrationsError as exc:
                         unreadable = exc
                         break
-                    if item is None or item[1] is None or len(item[1]) != 1 or not item[1][0].transactional:
+                    if item is None or item[1] is None or len(item[1]) != 1 or not item[1][0].transactional \
+                            or item[1][0].bounded and self.lock_retries:  # retried: see _execute
                         other = item
                         break
                     migration, (step,) = item[0], item[1]

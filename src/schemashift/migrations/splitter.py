@@ -47,6 +47,7 @@ class Step:
 
     statements: tuple[Statement, ...]
     transactional: bool
+    bounded: bool = False  # begins with `SET LOCAL lock_timeout`: run again when it hits it
 
 
 def parse(section: Section, path: str) -> list[tuple[Statement, str, Node]]:
@@ -78,10 +79,11 @@ def steps(section: Section, path: str, server_version: int) -> list[Step]:
     parsed = parse(section, path)
     result: list[Step] = []
     group: list[Statement] = []
+    bounded = False
 
     def close_group() -> None:
         if group:
-            result.append(Step(tuple(group), transactional=True))
+            result.append(Step(tuple(group), transactional=True, bounded=bounded))
             group.clear()
 
     for index, (statement, kind, node) in enumerate(parsed):
@@ -91,6 +93,9 @@ def steps(section: Section, path: str, server_version: int) -> list[Step]:
             continue
         if kind == "VariableSetStmt" and node.get("is_local") and node.get("name") == "lock_timeout":
             close_group()
+            bounded = True
+        elif not group:
+            bounded = False
         group.append(statement)
         if kind == "AlterEnumStmt" and "oldVal" not in node:
             if any(_mentions(later, node["newVal"]) for _, _, later in parsed[index + 1 :]):
