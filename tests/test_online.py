@@ -15,7 +15,7 @@ import pytest
 import corpus
 import oracle
 import schemashift
-from schemashift.dialects.postgres.online import OnlineOptions
+from schemashift.dialects.postgres.online import LOCK_TIMEOUT_KIND, OnlineOptions
 from schemashift.errors import SchemashiftError, UnsafeChanges
 from schemashift.plan import Plan
 
@@ -201,7 +201,7 @@ def test_set_not_null_proves_itself_from_the_validated_check(any_pg: oracle.Clus
             conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
             conn.execute("SET client_min_messages = debug1")
             for st in plan.statements:
-                if st.kind != "lock_timeout":
+                if st.kind != LOCK_TIMEOUT_KIND:
                     conn.execute(st.sql.encode())
         assert 'existing constraints on column "t.a" are sufficient to prove that it does not contain nulls' in notices
         assert not schemashift.diff(any_pg.url(db), str(tmp_path / "b.sql"), dev_url=any_pg.server.admin_url)
