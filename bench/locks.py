@@ -150,7 +150,7 @@ def plans(server: object, base: str) -> dict[str, object]:
     """The naive plan (what `schemashift diff` prints) and its `--online` form, from the loaded
     database to AFTER."""
     from schemashift import api
-    from schemashift.dialects.postgres.online import OnlineOptions
+    from schemashift.online_flags import OnlineOptions
 
     with tempfile.TemporaryDirectory() as tmp:
         after = Path(tmp) / "after.sql"
@@ -172,7 +172,7 @@ def rehearsal(url: str, plan: object, rows: int) -> None:
 
 
 def main() -> None:
-    from schemashift.servers import LocalServer, embedded_bin_dir
+    from schemashift.dialects.postgres.servers import LocalServer, embedded_bin_dir
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", default="1000000,5000000")

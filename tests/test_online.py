@@ -15,7 +15,8 @@ import pytest
 import corpus
 import oracle
 import schemashift
-from schemashift.dialects.postgres.online import LOCK_TIMEOUT_KIND, OnlineOptions
+from schemashift.dialects.postgres.online import LOCK_TIMEOUT_KIND
+from schemashift.online_flags import OnlineOptions
 from schemashift.errors import SchemashiftError, UnsafeChanges
 from schemashift.plan import Plan
 
@@ -207,3 +208,10 @@ def test_set_not_null_proves_itself_from_the_validated_check(any_pg: oracle.Clus
         assert not schemashift.diff(any_pg.url(db), str(tmp_path / "b.sql"), dev_url=any_pg.server.admin_url)
     finally:
         any_pg.drop(db)
+
+
+@pytest.mark.parametrize("case", corpus.gitlab_cases(), ids=lambda c: c.name)
+def test_gitlab_online(case: corpus.Case, pg15: oracle.Cluster) -> None:
+    """GitLab's 8.5 months of schema, both directions, in the lock-light form."""
+    result = corpus.run_case(pg15, case, online=True)
+    assert result.status == "pass", f"{result.status}: {result.message[:4000]}"

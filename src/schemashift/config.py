@@ -34,6 +34,8 @@ class Settings:
     # The desired schema `new`, `check` and `sync` compare with: any diff source (file, folder,
     # `python:pkg.module:metadata`, URL).
     target: str | None = None
+    # The engine of sources that do not name one (.sql files, folders): postgresql, sqlite, mysql.
+    dialect: str | None = None
     # `--online`: `new` and `sync` write the plan's lock-light form, each locking statement under
     # `SET LOCAL lock_timeout = online_lock_timeout`; a step that hits it is retried `lock_retries` times.
     online: bool = False
@@ -111,4 +113,8 @@ def _convert(name: str, value: object) -> object:
             raise SchemashiftError(f"lock_retries must be a whole number, not {value!r}") from None
     if name in ("url", "dev_url"):
         return normalize_url(str(value))
+    if name == "dialect":
+        from .dialects import canonical
+
+        return canonical(str(value))
     return str(value)

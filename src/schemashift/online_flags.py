@@ -1,15 +1,32 @@
-"""The click options of `--online` shared by `diff`, `new` and `sync` (and `--lock-retries`).
+"""`--online` as the commands take it: the click options shared by `diff`, `new`, `sync` and
+`rehearse` (and `--lock-retries`), and the `OnlineOptions` they make for a dialect's online form.
 
-Each is None when not given, so the config keys of the same names (`online`,
+Each option is None when not given, so the config keys of the same names (`online`,
 `online_lock_timeout`, `lock_retries`) and `SCHEMASHIFT_*` apply; see config.Settings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+
+@dataclass(frozen=True)
+class OnlineOptions:
+    """How the online form is written: the `lock_timeout` each locking statement runs under."""
+
+    lock_timeout: str = "100ms"
+
+
+def from_settings(settings: Settings) -> OnlineOptions | None:
+    """The online form `settings` ask for (`online`, `online_lock_timeout`), None for the plain plan."""
+    return OnlineOptions(settings.online_lock_timeout) if settings.online else None
 
 
 def online_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -57,7 +57,7 @@ def rehearse(url: str, target: str | None, output_format: str, probes: int, unsa
 
 def _plan_units(copy: str, target: str, settings: Any, unsafe: bool) -> list[Any]:
     from . import api
-    from .dialects.postgres.online import from_settings
+    from .online_flags import from_settings
     from .dialects.postgres.rehearse import plan_units
 
     plan = api.diff(copy, target, ignore_tables=(settings.history_table,), dev_url=settings.dev_url,
@@ -72,13 +72,13 @@ def _pending_units(copy: str, settings: Any) -> list[Any]:
     from dataclasses import replace
 
     from .dialects.postgres.rehearse import Unit
-    from .migrations.database import connect
+    from .dialects.postgres.run_session import connect
+    from .dialects.postgres.steps import steps
     from .migrations.runner import Project, compare
-    from .migrations.splitter import steps
 
     project = Project.load(replace(settings, url=copy))
     with connect(copy) as conn:
-        pending = compare(project, project.table.state(conn)).pending
+        pending = compare(project, project.state(conn)).pending
         version = conn.info.server_version
     units = []
     for migration in pending:

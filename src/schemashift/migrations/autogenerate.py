@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
-from ..dialects.postgres.online import from_settings
+from ..online_flags import from_settings
 from ..plan import Plan
 from . import checksum
 from .files import read_folder, write_new

@@ -31,18 +31,17 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import psycopg
 from pglast import parser
 
 from ...model import Column, Constraint, Index, Key, Schema, Table
+from ...online_flags import OnlineOptions
 from ...plan import Plan, Statement
 from .render_core import PHASE
 from .sqltext import ident, qualified
 
-if TYPE_CHECKING:
-    from ...config import Settings
 
 LOCK_TIMEOUT_KIND = "lock_timeout"
 MAX_NAME = 63  # NAMEDATALEN - 1: PostgreSQL cuts longer names, and VALIDATE must name the cut one
@@ -51,18 +50,6 @@ MAX_NAME = 63  # NAMEDATALEN - 1: PostgreSQL cuts longer names, and VALIDATE mus
 _NO_REWRITE = {("character varying", "text"), ("text", "character varying"), ("cidr", "inet")}
 _TYPMOD = re.compile(r"^(?P<base>[a-z ]+?)(?:\((?P<mods>[\d, ]+)\))?(?P<array>(\[\])*)$")
 _WIDENS = frozenset({"character varying", "bit varying", "numeric"})
-
-
-@dataclass(frozen=True)
-class OnlineOptions:
-    """How the online form is written: the `lock_timeout` each locking statement runs under."""
-
-    lock_timeout: str = "100ms"
-
-
-def from_settings(settings: Settings) -> OnlineOptions | None:
-    """The online form `settings` ask for (`online`, `online_lock_timeout`), None for the plain plan."""
-    return OnlineOptions(settings.online_lock_timeout) if settings.online else None
 
 
 def online_plan(plan: Plan, source: Schema, target: Schema, options: OnlineOptions) -> Plan:
