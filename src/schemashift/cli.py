@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from .cli_options import no_cache_option
 from .errors import EXIT_DIFFERENCES, EXIT_ERROR, SchemashiftError, redact
 
 TRACEBACK_FLAG = "--traceback"
@@ -108,6 +109,7 @@ def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
     @click.option("--dev-url", metavar="URL", help="Server for scratch databases [env: SCHEMASHIFT_DEV_URL].")
     @click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server [env: SCHEMASHIFT_PG_BIN].")
     @click.option("--format", "output_format", type=click.Choice(["sql", "json"]), default="sql", show_default=True)
+    @no_cache_option
     @traceback_option
     @functools.wraps(func)
     def wrapper(schemas: tuple[str, ...], exclude_schemas: tuple[str, ...], dev_url: str | None,

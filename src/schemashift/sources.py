@@ -29,6 +29,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from .errors import LoadError, SourceError
 from .servers import Server, get_server
+from .template_cache import loaded
 from .urls import normalize_url
 
 URL_PREFIXES = ("postgresql://", "postgres://")
@@ -105,15 +106,11 @@ def _open_models(spec: str, *, dev_url: str | None, pg_bin: str | None) -> Abstr
     return _loaded([SqlFile(spec, models_sql(spec))], dev_url, pg_bin)
 
 
-@contextmanager
-def _loaded(files: list[SqlFile], dev_url: str | None, pg_bin: str | None) -> Iterator[str]:
-    """A scratch database loaded with `files`, dropped on exit."""
+def _loaded(files: list[SqlFile], dev_url: str | None, pg_bin: str | None) -> AbstractContextManager[str]:
+    """A database loaded with `files`, to read: a template kept for their content (see template_cache)."""
     server = get_server(dev_url, pg_bin)
-    name = load_into_scratch(server, files)
-    try:
-        yield server.url(name)
-    finally:
-        server.drop_database(name)
+    return loaded(server, "sql", [f.text for f in files], " ".join(f.path for f in files),
+                  lambda: load_into_scratch(server, files))
 
 
 def connect(url: str, **options: object) -> psycopg.Connection:

@@ -18,26 +18,41 @@ from .database import connect
 from .progress import Progress
 
 REPLAY_SCHEMA = "schemashift_replay"
+REPLAY_HISTORY = f"{REPLAY_SCHEMA}.history"
 
 
-def replay(url: str, folder: Path, to: int | None = None, history_table: str | None = None) -> None:
-    """Apply the folder's migrations (up to version `to`, default all) to the database at `url`.
-    With `history_table` they are recorded there, as `up` would; without, no trace is left."""
+def replay(url: str, folder: Path, to: int | None = None, history_table: str | None = None) -> int:
+    """Apply the folder's migrations (up to version `to`, default all) to the database at `url`;
+    return how many ran. With `history_table` they are recorded there, as `up` would; without, no
+    trace is left."""
     from . import runner
 
-    table = history_table or f"{REPLAY_SCHEMA}.history"
+    table = history_table or REPLAY_HISTORY
     project = runner.Project.load(Settings(url=url, migrations=folder, history_table=table))
+    ran = 0
     if to is None or to > 0:
-        runner.up(project, None if to is None else str(to), False, Progress(io.StringIO()))
+        ran = runner.up(project, None if to is None else str(to), False, Progress(io.StringIO()))
     if history_table is None:
-        with connect(url) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{REPLAY_SCHEMA}" CASCADE')
+        drop_replay_history(url)
+    return ran
+
+
+def drop_replay_history(url: str) -> None:
+    with connect(url) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{REPLAY_SCHEMA}" CASCADE')
 
 
 @contextlib.contextmanager
 def replayed(folder: Path, to: int | None = None, *, dev_url: str | None = None,
              pg_bin: str | None = None) -> Iterator[str]:
-    """A scratch database with the folder replayed (up to `to`), dropped on exit."""
-    with get_server(dev_url, pg_bin).scratch_database() as url:
-        replay(url, folder, to)
-        yield url
+    """A scratch database with the folder replayed (up to `to`), dropped on exit; it starts from
+    the longest prefix of the folder kept as a template (see replay_cache)."""
+    from .replay_cache import build
+
+    server = get_server(dev_url, pg_bin)
+    database = build(server, folder, to, REPLAY_HISTORY).database
+    try:
+        drop_replay_history(server.url(database))
+        yield server.url(database)
+    finally:
+        server.drop_database(database)

@@ -1,0 +1,72 @@
+"""A replay that starts from the longest cached prefix of the folder (see template_cache).
+
+Each migration's key is its chained hash from `schemashift.sum` (with the history table's name), so
+the template for migration N holds exactly what migrations 1..N build, with their history rows: a
+clone of it continues through the ordinary runner, which applies only what comes after. While
+replaying, the state is kept at checkpoints: every `CHECKPOINT_EVERY`-th migration and the last two
+(adding a migration then replays one; editing the newest replays one too), each a copy of the
+database between two runs of the runner.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..servers import Server
+from ..template_cache import cache_for
+from . import checksum
+from .files import MigrationFile, read_folder
+
+CHECKPOINT_EVERY = 50
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A scratch database with the folder replayed, and how it was made."""
+
+    database: str
+    cached: int  # migrations that came from a template
+    applied: int  # migrations the runner ran
+
+
+def build(server: Server, folder: Path, to: int | None, history_table: str) -> Replayed:
+    """A new scratch database on `server` holding the folder's migrations up to version `to`
+    (default all), recorded in `history_table`."""
+    from .replay import replay
+
+    every = read_folder(folder)
+    checksum.verify(folder, every)  # a full hit runs no runner, which would check it
+    files = [f for f in every if to is None or f.version <= to]
+    cache = cache_for(server)
+    keys = [cache.key("replay", history_table, digest) for _, digest in checksum.compute(files)[1]]
+    start = cache.longest(keys)
+    database = cache.clone(keys[start - 1]) if start else server.create_database()
+    if database is None:  # evicted between the look-up and the clone
+        start, database = 0, server.create_database()
+    applied = 0
+    try:
+        stops = _checkpoints(start, len(files)) if cache.policy.enabled else [len(files)][:len(files)]
+        for stop in stops:
+            applied += replay(server.url(database), folder, files[stop - 1].version, history_table)
+            cache.save(database, keys[stop - 1], "replay", _label(folder, files[stop - 1]))
+    except BaseException:
+        server.drop_database(database)
+        raise
+    if applied:
+        cache.evict()
+    log.info("replayed %s: %d migration(s) from a template, %d applied", folder, start, applied)
+    return Replayed(database, start, applied)
+
+
+def _checkpoints(start: int, count: int) -> list[int]:
+    """The positions after `start` at which the state is kept; the last one is always `count`."""
+    wanted = {count - 1, count, *range(CHECKPOINT_EVERY, count, CHECKPOINT_EVERY)}
+    return sorted(p for p in wanted if p > start)
+
+
+def _label(folder: Path, migration: MigrationFile) -> str:
+    return f"{folder.resolve()}/{migration.name}"
