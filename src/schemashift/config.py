@@ -37,7 +37,7 @@ class Settings:
     # The template cache on the scratch server (see template_cache): on or off, and its bound.
     cache: bool = True
     cache_templates: int = 64
-    cache_mb: int = 4096
+    cache_mb: int = 1024
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:

@@ -48,7 +48,7 @@ class CachePolicy:
 
     enabled: bool = True
     max_templates: int = 64
-    max_bytes: int = 4 << 30
+    max_bytes: int = 1 << 30
 
 
 _override: CachePolicy | None = None
