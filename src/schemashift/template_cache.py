@@ -119,19 +119,24 @@ class TemplateCache:
             return 0
         found = {name for (name,) in self._execute(
             sql.SQL("SELECT datname FROM pg_database WHERE datname = ANY(%s)"), [list(names)])}
-        hits = [i for i, name in enumerate(names) if name in found]
-        if not hits:
-            return 0
-        self.touch(names[hits[-1]])
-        return hits[-1] + 1
+        for index in reversed([i for i, name in enumerate(names) if name in found]):
+            if self.touch(names[index]):
+                return index + 1
+        return 0
 
-    def touch(self, name: str) -> None:
-        """Mark a template as just used (the LRU order); keeps its kind and label."""
+    def touch(self, name: str) -> bool:
+        """Mark a template as just used (the LRU order), keeping its kind and label; False when it
+        is gone (another process evicted it meanwhile)."""
         rows = self._execute(sql.SQL("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
                                      "WHERE datname = %s"), [name])
-        if rows:
-            meta = _meta(rows[0][0])
+        if not rows:
+            return False
+        meta = _meta(rows[0][0])
+        try:
             self._comment(name, meta.get("kind", ""), meta.get("label", ""))
+        except psycopg.errors.InvalidCatalogName:
+            return False
+        return True
 
     def _comment(self, name: str, kind: str, label: str) -> None:
         text = json.dumps({"kind": kind, "label": label, "used": time.time()})

@@ -200,6 +200,16 @@ def test_no_cache_builds_afresh_and_keeps_nothing(big: Folder, url: str, shift, 
     assert {t.name for t in template_cache.cache_for(server).templates()} == before
 
 
+def test_diff_no_cache_loads_the_files_and_keeps_nothing(server: servers.Server, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.sql", tmp_path / "b.sql"
+    a.write_text(f"CREATE TABLE a (id int, tag text DEFAULT '{uuid.uuid4().hex}');\n")
+    b.write_text(a.read_text().replace("tag text", "tag text, note varchar(9)"))
+    before = {t.name for t in template_cache.cache_for(server).templates()}
+    result = cli_run("diff", "--no-cache", str(a), str(b))
+    assert result.code == 2 and "character varying(9)" in result.out, result.err
+    assert {t.name for t in template_cache.cache_for(server).templates()} == before
+
+
 def test_bad_cache_settings_are_one_line(folder: Folder, url: str, shift, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCHEMASHIFT_CACHE", "maybe")
     assert "cache must be on or off, not 'maybe'" in shift(folder, url, "check").one_line_error()
