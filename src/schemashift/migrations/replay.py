@@ -21,20 +21,17 @@ REPLAY_SCHEMA = "schemashift_replay"
 REPLAY_HISTORY = f"{REPLAY_SCHEMA}.history"
 
 
-def replay(url: str, folder: Path, to: int | None = None, history_table: str | None = None) -> int:
-    """Apply the folder's migrations (up to version `to`, default all) to the database at `url`;
-    return how many ran. With `history_table` they are recorded there, as `up` would; without, no
-    trace is left."""
+def replay(url: str, folder: Path, to: int | None = None, history_table: str | None = None) -> None:
+    """Apply the folder's migrations (up to version `to`, default all) to the database at `url`.
+    With `history_table` they are recorded there, as `up` would; without, no trace is left."""
     from . import runner
 
     table = history_table or REPLAY_HISTORY
     project = runner.Project.load(Settings(url=url, migrations=folder, history_table=table))
-    ran = 0
     if to is None or to > 0:
-        ran = runner.up(project, None if to is None else str(to), False, Progress(io.StringIO()))
+        runner.up(project, None if to is None else str(to), False, Progress(io.StringIO()))
     if history_table is None:
         drop_replay_history(url)
-    return ran
 
 
 def drop_replay_history(url: str) -> None:

@@ -5,21 +5,26 @@ the template for migration N holds exactly what migrations 1..N build, with thei
 clone of it continues through the ordinary runner, which applies only what comes after. While
 replaying, the state is kept at checkpoints: every `CHECKPOINT_EVERY`-th migration and the last two
 (adding a migration then replays one; editing the newest replays one too), each a copy of the
-database between two runs of the runner.
+database between two runs of the runner. Older ones are kept sparsely: a migration that has been
+applied somewhere cannot be edited anyway (`up` refuses it), and each checkpoint costs a copy.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import Settings
 from ..servers import Server
 from ..template_cache import cache_for
 from . import checksum
-from .files import MigrationFile, read_folder
+from .files import MigrationFile
+from .progress import Progress
 
-CHECKPOINT_EVERY = 50
+CHECKPOINT_EVERY = 100
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +41,22 @@ class Replayed:
 def build(server: Server, folder: Path, to: int | None, history_table: str) -> Replayed:
     """A new scratch database on `server` holding the folder's migrations up to version `to`
     (default all), recorded in `history_table`."""
-    from .replay import replay
+    from . import runner
 
-    every = read_folder(folder)
-    checksum.verify(folder, every)  # a full hit runs no runner, which would check it
-    files = [f for f in every if to is None or f.version <= to]
+    project = runner.Project.load(Settings(migrations=folder, history_table=history_table))  # checks the sum
+    files = [f for f in project.files if to is None or f.version <= to]
     cache = cache_for(server)
     keys = [cache.key("replay", history_table, digest) for _, digest in checksum.compute(files)[1]]
     start = cache.longest(keys)
     database = cache.clone(keys[start - 1]) if start else server.create_database()
     if database is None:  # evicted between the look-up and the clone
         start, database = 0, server.create_database()
+    project = dataclasses.replace(project, settings=dataclasses.replace(project.settings, url=server.url(database)))
     applied = 0
     try:
         stops = _checkpoints(start, len(files)) if cache.policy.enabled else [len(files)][:len(files)]
         for stop in stops:
-            applied += replay(server.url(database), folder, files[stop - 1].version, history_table)
+            applied += runner.up(project, str(files[stop - 1].version), False, Progress(io.StringIO()))
             cache.save(database, keys[stop - 1], "replay", _label(folder, files[stop - 1]))
     except BaseException:
         server.drop_database(database)
