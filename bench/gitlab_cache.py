@@ -40,7 +40,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def kept_admin_url(env: dict[str, str]) -> str:
     """The admin URL of the kept embedded server of the cache folder in `env` (started by then)."""
-    from schemashift import keeper, servers
+    from schemashift.dialects.postgres import servers
+    from schemashift.runtime import keeper
 
     os.environ["XDG_CACHE_HOME"] = env["XDG_CACHE_HOME"]
     return servers._socket_url(keeper.home_for(servers.embedded_bin_dir()))

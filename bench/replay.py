@@ -73,7 +73,7 @@ def write_alembic_check(project: Path, count: int, url: str) -> None:
 
 
 def run(count: int, runs: int) -> dict[str, object]:
-    from schemashift.servers import LocalServer, embedded_bin_dir
+    from schemashift.dialects.postgres.servers import LocalServer, embedded_bin_dir
 
     shift = str(BIN / "schemashift")
     pg_bin = str(embedded_bin_dir())

@@ -7,7 +7,7 @@ import click
 
 def _no_cache(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
-        from . import template_cache  # here: --help stays fast
+        from .dialects.postgres import template_cache  # here: --help stays fast
 
         template_cache.disable()
 

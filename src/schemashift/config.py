@@ -34,6 +34,8 @@ class Settings:
     # The desired schema `new`, `check` and `sync` compare with: any diff source (file, folder,
     # `python:pkg.module:metadata`, URL).
     target: str | None = None
+    # The engine of sources that do not name one (.sql files, folders): postgresql, sqlite, mysql.
+    dialect: str | None = None
     # The template cache on the scratch server (see template_cache): on or off, and its bound.
     cache: bool = True
     cache_templates: int = 64
@@ -110,6 +112,10 @@ def _convert(name: str, value: object) -> object:
             raise SchemashiftError(f"{name} must be a whole number, not {value!r}") from None
     if name in ("url", "dev_url"):
         return normalize_url(str(value))
+    if name == "dialect":
+        from .dialects import canonical
+
+        return canonical(str(value))
     return str(value)
 
 

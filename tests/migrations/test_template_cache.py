@@ -1,4 +1,4 @@
-"""The template cache (template_cache, migrations/replay_cache): a replay starts from the longest
+"""The template cache (dialects/postgres: template_cache, replay_cache): a replay starts from the longest
 cached prefix of the folder and runs only what follows; an edited file is never served from a stale
 template; the bound evicts the least recently used; two replays at once share one template; `.sql`
 sources are loaded once per content.
@@ -19,13 +19,13 @@ import pytest
 
 import schemashift
 from conftest import Folder, cli_run
-from schemashift import servers, template_cache
-from schemashift.migrations import replay_cache
+from schemashift.dialects.postgres import replay_cache, servers, template_cache
+from schemashift.dialects.postgres.loader import load_into_scratch
 from schemashift.migrations.replay import REPLAY_HISTORY, replayed
-from schemashift.sources import SqlFile, load_into_scratch
+from schemashift.sqlfiles import SqlFile
 
 COUNT = 300
-LOG = "schemashift.migrations.replay_cache"
+LOG = "schemashift.dialects.postgres.replay_cache"
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,6 @@ from ..config import Settings
 from ..errors import SchemashiftError
 from ..model import Schema
 from ..plan import Plan
-from .database import connect
 from .errors import ConnectError
 from .schemas import folder_schema, matching_server, source_schema, target_of
 
@@ -40,9 +39,9 @@ def check(settings: Settings) -> CheckResult:
 
     project = Project.load(settings)
     settings = matching_server(settings)
-    with connect(settings.url) as conn:  # no history table: a database built without the runner
-        recorded = project.table.exists(conn)
-        pending = [m.name for m in compare(project, project.table.state(conn)).pending] if recorded else []
+    with project.backend.reader(settings.url) as conn:  # no history table: a database built without the runner
+        recorded = project.backend.has_history(conn, project.table)
+        pending = [m.name for m in compare(project, project.state(conn)).pending] if recorded else []
     with ThreadPoolExecutor(max_workers=1) as pool:  # the database is read while the folder replays
         live = pool.submit(source_schema, settings, settings.url or "")
         expected = folder_schema(settings)

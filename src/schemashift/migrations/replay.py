@@ -12,9 +12,10 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+from .. import dialects
 from ..config import Settings
-from ..servers import get_server
-from .database import connect
+from ..dialects.base import ScratchServer
+from .history import HistoryTable
 from .progress import Progress
 
 REPLAY_SCHEMA = "schemashift_replay"
@@ -31,25 +32,23 @@ def replay(url: str, folder: Path, to: int | None = None, history_table: str | N
     if to is None or to > 0:
         runner.up(project, None if to is None else str(to), False, Progress(io.StringIO()))
     if history_table is None:
-        drop_replay_history(url)
-
-
-def drop_replay_history(url: str) -> None:
-    with connect(url) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{REPLAY_SCHEMA}" CASCADE')
+        with project.backend.reader(url) as conn:
+            project.backend.forget(conn, HistoryTable.parse(table))
 
 
 @contextlib.contextmanager
 def replayed(folder: Path, to: int | None = None, *, dev_url: str | None = None,
-             pg_bin: str | None = None) -> Iterator[str]:
-    """A scratch database with the folder replayed (up to `to`), dropped on exit; it starts from
-    the longest prefix of the folder kept as a template (see replay_cache)."""
-    from .replay_cache import build
-
-    server = get_server(dev_url, pg_bin)
-    database = build(server, folder, to, REPLAY_HISTORY).database
-    try:
-        drop_replay_history(server.url(database))
-        yield server.url(database)
-    finally:
-        server.drop_database(database)
+             pg_bin: str | None = None, dialect: str | None = None) -> Iterator[str]:
+    """A scratch database of `dialect` (default PostgreSQL) with the folder replayed (up to
+    `to`), dropped on exit. A dialect that keeps replays as templates on its scratch server has a
+    `replayed` of its own, which starts from the longest prefix of the folder it kept
+    (PostgreSQL: dialects/postgres/replay_cache.py)."""
+    chosen, server = dialects.choose([], dialect), ScratchServer(dev_url, pg_bin)
+    cached = getattr(chosen, "replayed", None)
+    if cached is not None:
+        with cached(folder, to, REPLAY_HISTORY, server) as url:
+            yield url
+        return
+    with chosen.empty(server) as url:
+        replay(url, folder, to)
+        yield url
