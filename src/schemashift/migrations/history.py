@@ -79,3 +79,9 @@ class HistoryTable:
 
     def __str__(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def flat_name(self) -> str:
+        """The name in an engine whose database is one namespace (SQLite, MySQL): `name` for the
+        schemas `public` and `main`, else `schema_name`."""
+        return self.name if self.schema in ("public", "main") else f"{self.schema}_{self.name}"
