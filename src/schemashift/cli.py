@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from .cli_options import no_cache_option
 from .errors import EXIT_DIFFERENCES, EXIT_ERROR, SchemashiftError, redact
 from .online_flags import online_options
 
@@ -112,6 +113,7 @@ def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
                   help="postgresql, sqlite or mysql: the engine of .sql files and folders, when no side is a "
                        "database that names it (default postgresql) [env: SCHEMASHIFT_DIALECT].")
     @click.option("--format", "output_format", type=click.Choice(["sql", "json"]), default="sql", show_default=True)
+    @no_cache_option
     @traceback_option
     @functools.wraps(func)
     def wrapper(schemas: tuple[str, ...], exclude_schemas: tuple[str, ...], dev_url: str | None,

@@ -41,6 +41,10 @@ class Settings:
     online: bool = False
     online_lock_timeout: str = "100ms"
     lock_retries: int = 5
+    # The template cache on the scratch server (see template_cache): on or off, and its bound.
+    cache: bool = True
+    cache_templates: int = 64
+    cache_mb: int = 1024
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -104,13 +108,13 @@ def _convert(name: str, value: object) -> object:
             return float(value)  # type: ignore[arg-type]
         except ValueError:
             raise SchemashiftError(f"lock_timeout must be a number of seconds, not {value!r}") from None
-    if name == "online":
-        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
-    if name == "lock_retries":
+    if name in ("online", "cache"):
+        return _flag(name, value)
+    if name in ("lock_retries", "cache_templates", "cache_mb"):
         try:
             return int(value)  # type: ignore[call-overload]
         except ValueError:
-            raise SchemashiftError(f"lock_retries must be a whole number, not {value!r}") from None
+            raise SchemashiftError(f"{name} must be a whole number, not {value!r}") from None
     if name in ("url", "dev_url"):
         return normalize_url(str(value))
     if name == "dialect":
@@ -118,3 +122,12 @@ def _convert(name: str, value: object) -> object:
 
         return canonical(str(value))
     return str(value)
+
+
+def _flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text not in ("1", "0", "true", "false", "on", "off", "yes", "no"):
+        raise SchemashiftError(f"{name} must be on or off, not {value!r}")
+    return text in ("1", "true", "on", "yes")

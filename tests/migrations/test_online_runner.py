@@ -46,7 +46,7 @@ def test_online_migration_resumes_at_a_failed_concurrent_build(folder, url, shif
 
 
 def test_sync_online_applies_the_lock_light_form(url, db, tmp_path: Path) -> None:
-    from conftest import cli_run
+    from migration_helpers import cli_run
 
     db.query(url, "CREATE TABLE orders (id int PRIMARY KEY, code int, customer int);"
                   "INSERT INTO orders SELECT g, g, g FROM generate_series(1, 1000) g")

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 import schemashift
-from conftest import Folder, cli_run
+from migration_helpers import Folder, cli_run
 from oracle import assert_same_catalog
 from schemashift.dialects.postgres import servers
 from schemashift.model import Schema

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ..cli_options import no_cache_option
 from ..config import Settings, find_config, load_settings
 from ..errors import EXIT_ERROR, SchemashiftError
 from ..online_flags import lock_retries_option, online_options
@@ -40,6 +41,7 @@ def _command(func: Callable[..., None]) -> click.Command:
                   "names the engine (default postgresql) [env: SCHEMASHIFT_DIALECT].")
     @click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server and pg_dump "
                   "[env: SCHEMASHIFT_PG_BIN].")
+    @no_cache_option
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> None:
         settings = load_settings({name: kwargs.pop(name, None) for name in SETTING_OPTIONS})

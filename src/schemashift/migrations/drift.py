@@ -9,6 +9,7 @@ again afterwards.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..config import Settings
@@ -42,8 +43,10 @@ def check(settings: Settings) -> CheckResult:
     with project.backend.reader(settings.url) as conn:  # no history table: a database built without the runner
         recorded = project.backend.has_history(conn, project.table)
         pending = [m.name for m in compare(project, project.state(conn)).pending] if recorded else []
-    expected = folder_schema(settings)
-    drift = api.diff_schemas(source_schema(settings, settings.url or ""), expected)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the database is read while the folder replays
+        live = pool.submit(source_schema, settings, settings.url or "")
+        expected = folder_schema(settings)
+        drift = api.diff_schemas(live.result(), expected)
     unbuilt = api.diff_schemas(expected, source_schema(settings, settings.target)) if settings.target else None
     return CheckResult(drift, pending, unbuilt)
 

@@ -19,6 +19,7 @@ from .history import HistoryTable
 from .progress import Progress
 
 REPLAY_SCHEMA = "schemashift_replay"
+REPLAY_HISTORY = f"{REPLAY_SCHEMA}.history"
 
 
 def replay(url: str, folder: Path, to: int | None = None, history_table: str | None = None) -> None:
@@ -26,7 +27,7 @@ def replay(url: str, folder: Path, to: int | None = None, history_table: str | N
     With `history_table` they are recorded there, as `up` would; without, no trace is left."""
     from . import runner
 
-    table = history_table or f"{REPLAY_SCHEMA}.history"
+    table = history_table or REPLAY_HISTORY
     project = runner.Project.load(Settings(url=url, migrations=folder, history_table=table))
     if to is None or to > 0:
         runner.up(project, None if to is None else str(to), False, Progress(io.StringIO()))
@@ -39,7 +40,15 @@ def replay(url: str, folder: Path, to: int | None = None, history_table: str | N
 def replayed(folder: Path, to: int | None = None, *, dev_url: str | None = None,
              pg_bin: str | None = None, dialect: str | None = None) -> Iterator[str]:
     """A scratch database of `dialect` (default PostgreSQL) with the folder replayed (up to
-    `to`), dropped on exit."""
-    with dialects.choose([], dialect).empty(ScratchServer(dev_url, pg_bin)) as url:
+    `to`), dropped on exit. A dialect that keeps replays as templates on its scratch server has a
+    `replayed` of its own, which starts from the longest prefix of the folder it kept
+    (PostgreSQL: dialects/postgres/replay_cache.py)."""
+    chosen, server = dialects.choose([], dialect), ScratchServer(dev_url, pg_bin)
+    cached = getattr(chosen, "replayed", None)
+    if cached is not None:
+        with cached(folder, to, REPLAY_HISTORY, server) as url:
+            yield url
+        return
+    with chosen.empty(server) as url:
         replay(url, folder, to)
         yield url

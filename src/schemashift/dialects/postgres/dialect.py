@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from pathlib import Path
 
 import psycopg
 
@@ -67,6 +68,13 @@ class PostgresDialect:
 
     def loaded(self, files: list[SqlFile], server: ScratchServer) -> AbstractContextManager[str]:
         return loader.loaded(get_server(server.dev_url, server.bin_dir), files)
+
+    def replayed(self, folder: Path, to: int | None, history_table: str,
+                 server: ScratchServer) -> AbstractContextManager[str]:
+        """A migrations folder replayed from the longest prefix kept as a template (replay_cache)."""
+        from .replay_cache import replayed
+
+        return replayed(get_server(server.dev_url, server.bin_dir), folder, to, history_table)
 
     def for_comparison(self, sources: Iterable[object], server: ScratchServer) -> ScratchServer:
         return replace(server, bin_dir=for_comparison(sources, server.dev_url, server.bin_dir))

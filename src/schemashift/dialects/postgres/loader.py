@@ -10,8 +10,7 @@ file and line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import LiteralString, cast
 
@@ -21,6 +20,7 @@ from ...errors import LoadError
 from ...sqlfiles import SqlFile
 from .connection import first_line
 from .servers import Server
+from .template_cache import loaded as cached
 
 # Errors for which loading a file as one implicit transaction is the problem, not the SQL:
 # 25001 "cannot run inside a transaction block" (CREATE INDEX CONCURRENTLY, CREATE DATABASE, ...)
@@ -35,14 +35,12 @@ _META_LINE = re.compile(r"^\\(\w*)[^\n]*", re.MULTILINE)
 _MISSING_EXTENSION = re.compile(r'extension "([^"]+)" is not available|extension control file "[^"]*/([^/"]+)\.control"')
 
 
-@contextmanager
-def loaded(server: Server, files: list[SqlFile]) -> Iterator[str]:
-    """A scratch database on `server` loaded with `files`, dropped on exit."""
-    name = load_into_scratch(server, [replace(f, text=_blank_meta_commands(f.path, f.text)) for f in files])
-    try:
-        yield server.url(name)
-    finally:
-        server.drop_database(name)
+def loaded(server: Server, files: list[SqlFile]) -> AbstractContextManager[str]:
+    """A database on `server` loaded with `files`, to read: a template kept for their content
+    (see template_cache)."""
+    blanked = [replace(f, text=_blank_meta_commands(f.path, f.text)) for f in files]
+    return cached(server, "sql", [f.text for f in blanked], " ".join(f.path for f in files),
+                  lambda: load_into_scratch(server, blanked))
 
 
 def _blank_meta_commands(path: str, text: str) -> str:

@@ -128,6 +128,8 @@ class Server:
         query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(template or "template0")
         )
+        if template:  # a copy of the files: several times faster than WAL_LOG's block by block for one of ours
+            query += sql.SQL(" STRATEGY FILE_COPY")
         if self.scratch_tablespace:
             query += sql.SQL(" TABLESPACE {}").format(sql.Identifier(self.scratch_tablespace))
         with self._lock:
@@ -246,7 +248,9 @@ class KeptServer(Server):
                 if attempt:
                     raise
         admin = self._admin_conn()
-        for (name,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'schemashift\\_%'"):
+        # Scratch databases of killed runs, and templates (template_cache): they live in the tablespace remade below.
+        for (name,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'schemashift\\_%' "
+                                     "OR datname LIKE 'sstpl\\_%'"):
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         self._make_scratch_tablespace(admin)
         keeper.start_watchdog(self.home, idle_seconds)
