@@ -125,8 +125,11 @@ def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
 @click.argument("source")
 @click.argument("target")
 @click.option("--unsafe", is_flag=True, help="Allow destructive statements (drops, data-losing type changes).")
+@click.option("--explain", is_flag=True, help="Put a '-- locks:' comment above each statement: what it locks, "
+              "and whether it rewrites or scans the table.")
 @inspect_options
-def diff_command(source: str, target: str, unsafe: bool, output_format: str, options: dict[str, Any]) -> int:
+def diff_command(source: str, target: str, unsafe: bool, explain: bool, output_format: str,
+                 options: dict[str, Any]) -> int:
     """Print the SQL that turns SOURCE into TARGET.
 
     SOURCE and TARGET are each a postgresql:// URL, a .sql file, a folder of .sql files (loaded in
@@ -145,7 +148,7 @@ def diff_command(source: str, target: str, unsafe: bool, output_format: str, opt
     if output_format == "json":
         click.echo(plan.to_json())
     elif plan:
-        click.echo(plan.sql.rstrip("\n"))
+        click.echo(plan.text(explain=explain).rstrip("\n"))
     return EXIT_DIFFERENCES if plan else 0
 
 

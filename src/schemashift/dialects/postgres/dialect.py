@@ -32,6 +32,7 @@ from ...model import (
 from ...plan import Plan, Statement, order
 from . import render_code, render_tables, render_types  # noqa: F401  (they register renderers)
 from .inspect import InspectOptions, inspect_connection
+from .locks import label_plan
 from .render_core import ALTER, CREATE, DROP, RENAME, Context, lookup
 from .render_types import enum_is_extended
 
@@ -144,7 +145,7 @@ class PostgresDialect:
                 statements += lookup(ALTER, change.new, "alter")(change.old, change.new, ctx)
             elif isinstance(change, Rename):
                 statements += lookup(RENAME, change.new, "rename")(change.old, change.new, ctx)
-        return order(_fold_implied(statements, implied))
+        return label_plan(order(_fold_implied(statements, implied)), ctx)
 
 
 def _attached(obj: DbObject) -> bool:
