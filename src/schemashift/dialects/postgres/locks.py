@@ -46,15 +46,8 @@ def label(sql: str, ctx: Context) -> LockLabel | None:
         handler = _HANDLERS.get(type(raw.stmt))
         if handler is None:
             return None
-        try:
-            handler(raw.stmt, found)
-        except _Unknown:
-            return None
+        handler(raw.stmt, found)
     return found.label()
-
-
-class _Unknown(Exception):
-    """A form of a known statement whose locks no test has observed yet."""
 
 
 class _Found:
@@ -403,9 +396,9 @@ def _alter_table(node: ast.AlterTableStmt, found: _Found) -> None:
     rel = _rel(node.relation)
     if node.objtype in (ObjectType.OBJECT_INDEX, ObjectType.OBJECT_SEQUENCE):
         for cmd in node.cmds:
-            found.lock(rel, _SUBCOMMAND_MODE.get(cmd.subtype, AE) if cmd.subtype != AT.AT_AttachPartition else SUE)
+            found.lock(rel, _SUBCOMMAND_MODE.get(cmd.subtype, AE))
             if cmd.subtype == AT.AT_AttachPartition:  # ALTER INDEX parent ATTACH PARTITION child
-                found.lock(_rel(cmd.def_.name), SUE)
+                _attach_index(rel, _rel(cmd.def_.name), found)
         return
     if node.objtype == ObjectType.OBJECT_TYPE:  # a composite type's attributes: no table
         return
@@ -441,6 +434,15 @@ def _subcommand(*subtypes: Any) -> Callable[[Callable[[Rel, ast.AlterTableCmd, _
         return fn
 
     return register
+
+
+def _attach_index(parent: Rel, child: Rel, found: _Found) -> None:
+    """The partition's index is changed, the parent's only marked valid; both tables are read."""
+    found.lock(child, AE)
+    for index in (parent, child):
+        obj = found.find(("index", *index))
+        if isinstance(obj, Index):
+            found.lock((obj.schema, obj.table), AS)
 
 
 @_subcommand(AT.AT_AddColumn)
@@ -582,10 +584,9 @@ def _attach(rel: Rel, cmd: ast.AlterTableCmd, found: _Found) -> None:
 
 @_subcommand(AT.AT_DetachPartition)
 def _detach(rel: Rel, cmd: ast.AlterTableCmd, found: _Found) -> None:
-    """The partition and the default partition (whose constraint changes). CONCURRENTLY holds no
-    lock while it waits and takes others after: not labelled until a test observes it."""
-    if cmd.def_.concurrent:
-        raise _Unknown
+    """The partition and the default partition (whose constraint changes). CONCURRENTLY, after
+    waiting for the partition's users with no lock held, still finishes under ACCESS EXCLUSIVE on
+    the partition (and SHARE UPDATE EXCLUSIVE on the parent)."""
     found.lock(_rel(cmd.def_.name), AE)
     default = found.default_partition(rel)
     if default:
