@@ -25,7 +25,7 @@ import pytest
 
 import corpus
 from schemashift import api
-from schemashift.dialects.postgres import locks
+from schemashift.dialects.postgres import locks, locks_alter
 from schemashift.dialects.postgres.render_core import Context
 
 SETUP = """
@@ -401,8 +401,8 @@ def test_volatile_builtins_are_volatile(pg18: object) -> None:
     """The labeller's list of volatile built-ins says what pg_proc says."""
     rows = pg18.admin.execute(  # type: ignore[attr-defined]
         "SELECT DISTINCT proname, provolatile FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace "
-        "AND proname = ANY(%s)", [sorted(locks.VOLATILE_BUILTINS)]).fetchall()
-    assert {name for name, v in rows if v == "v"} == locks.VOLATILE_BUILTINS
+        "AND proname = ANY(%s)", [sorted(locks_alter.VOLATILE_BUILTINS)]).fetchall()
+    assert {name for name, v in rows if v == "v"} == locks_alter.VOLATILE_BUILTINS
 
 
 @pytest.mark.parametrize("server", ["pg18", "pg15"])
@@ -412,7 +412,7 @@ def test_binary_coercible_pairs_are_binary_casts(server: str, request: pytest.Fi
     rows = cluster.admin.execute(
         "SELECT format_type(castsource, NULL), format_type(casttarget, NULL) FROM pg_cast WHERE castmethod = 'b'"
     ).fetchall()
-    assert locks.BINARY_COERCIBLE <= {(a, b) for a, b in rows}
+    assert locks_alter.BINARY_COERCIBLE <= {(a, b) for a, b in rows}
 
 
 def test_every_statement_of_every_migra_plan_is_labelled(pg18: object) -> None:
