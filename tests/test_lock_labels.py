@@ -16,6 +16,7 @@ of a table that existed before means `rewrite`, else any new `seq_scan`/`idx_sca
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -110,6 +111,8 @@ CASES = [
                                "USING code::character varying(20)"),
     Case("type_varchar_narrower", "ALTER TABLE public.orders ALTER COLUMN code TYPE character varying(5) "
                                   "USING code::character varying(5)"),
+    Case("type_fk_column", "ALTER TABLE public.lines ALTER COLUMN order_id TYPE bigint USING order_id::bigint"),
+    Case("type_referenced_column", "ALTER TABLE public.customers ALTER COLUMN id TYPE bigint USING id::bigint"),
     Case("type_varchar_text", "ALTER TABLE public.orders ALTER COLUMN code TYPE text USING code::text"),
     Case("type_numeric_wider", "ALTER TABLE public.orders ALTER COLUMN price TYPE numeric(12,2) "
                                "USING price::numeric(12,2)"),
@@ -395,6 +398,76 @@ def test_label_is_the_servers_truth(server: str, case: Case, request: pytest.Fix
     assert label is not None
     assert {(lk.schema, lk.name, lk.mode) for lk in label.locks} == held, (label.text(), sorted(held))
     assert label.effect == effect, label.text()
+
+
+PLAN_A = """
+CREATE TABLE public.customers (id integer PRIMARY KEY, name character varying(20), email text);
+CREATE TABLE public.orders (id integer PRIMARY KEY, customer_id integer, code character varying(10), qty integer,
+    note text, price numeric(10,2));
+INSERT INTO public.customers SELECT g, 'c' || g, NULL FROM generate_series(1, 1000) g;
+INSERT INTO public.orders SELECT g, g, 'x', g, NULL, g FROM generate_series(1, 1000) g;
+CREATE VIEW public.v AS SELECT id, qty FROM public.orders;
+CREATE TABLE public.old_t (id integer REFERENCES public.customers (id));
+CREATE SEQUENCE public.s1;
+"""
+PLAN_B = """
+CREATE TABLE public.customers (id integer PRIMARY KEY, name character varying(40), email text,
+    created timestamp with time zone DEFAULT now());
+CREATE TABLE public.orders (id integer PRIMARY KEY, customer_id integer REFERENCES public.customers (id),
+    code character varying(10) NOT NULL, qty bigint CHECK (qty > 0), note text, price numeric(12,2),
+    status integer NOT NULL DEFAULT 0);
+CREATE INDEX orders_customer ON public.orders (customer_id);
+CREATE VIEW public.v AS SELECT id, qty, status FROM public.orders;
+CREATE SEQUENCE public.s1 INCREMENT BY 2;
+COMMENT ON TABLE public.orders IS 'orders';
+GRANT SELECT ON public.orders TO PUBLIC;
+"""
+
+
+@pytest.mark.parametrize("server", ["pg18", "pg15"])
+def test_labels_of_a_planned_migration_are_the_servers_truth(server: str, request: pytest.FixtureRequest) -> None:
+    """The labels a real plan carries (worked out from both schemas, before any statement runs)
+    match the server as the plan is applied, one statement at a time."""
+    cluster = request.getfixturevalue(server)
+    source, target = cluster.load(PLAN_A), cluster.load(PLAN_B)
+    try:
+        plan = api.diff(cluster.url(source), cluster.url(target))
+        assert len(plan.statements) >= 10, plan.sql
+        for st in plan.statements:
+            case = Case(st.object_key[0], st.sql, whole=st.object_key[0] in ("index", "sequence"))
+            assert st.locks is not None, st.sql
+            held = observe_locks(cluster.url(source), case)
+            assert {(lk.schema, lk.name, lk.mode) for lk in st.locks.locks} == held, (st.sql, st.locks.text())
+            assert st.locks.effect == observe_effect(cluster.url(source), case), (st.sql, st.locks.text())
+    finally:
+        cluster.drop(source)
+        cluster.drop(target)
+
+
+def test_diff_shows_the_labels_in_json_and_with_explain(pg18: object) -> None:
+    """`--format json` carries each statement's label; `--explain` puts it above the statement."""
+    from click.testing import CliRunner
+
+    from schemashift.cli import cli
+
+    source, target = pg18.load(PLAN_A), pg18.load(PLAN_B)  # type: ignore[attr-defined]
+    urls = [pg18.url(source), pg18.url(target)]  # type: ignore[attr-defined]
+    try:
+        as_json = CliRunner().invoke(cli, ["diff", "--unsafe", "--format", "json", *urls])
+        explained = CliRunner().invoke(cli, ["diff", "--unsafe", "--explain", *urls])
+        plain = CliRunner().invoke(cli, ["diff", "--unsafe", *urls])
+    finally:
+        pg18.drop(source)  # type: ignore[attr-defined]
+        pg18.drop(target)  # type: ignore[attr-defined]
+    assert as_json.exit_code == explained.exit_code == plain.exit_code == 2, as_json.output + explained.output
+    statements = json.loads(as_json.stdout)["statements"]
+    index = next(s for s in statements if s["sql"].startswith("CREATE INDEX"))
+    assert index["locks"] == {"effect": "scan", "relations": [{"schema": "public", "name": "orders", "mode": "SHARE"}]}
+    assert all(s["locks"] is not None for s in statements)
+    assert '-- locks: SHARE on "public"."orders" (scan)\nCREATE INDEX orders_customer' in explained.stdout
+    assert explained.stdout.count("-- locks: ") == len(statements)
+    assert "-- locks" not in plain.stdout
+    assert explained.stdout.replace("\n", "").count(";") == plain.stdout.replace("\n", "").count(";")
 
 
 def test_volatile_builtins_are_volatile(pg18: object) -> None:

@@ -93,12 +93,20 @@ def range_vars(node: Any) -> Iterator[Rel]:
             yield rel(d)
 
 
-def referenced_table(c: Constraint) -> Rel | None:
-    """The table a foreign key references, read from its printed definition."""
+def foreign_key(c: Constraint) -> tuple[Rel, tuple[str, ...], tuple[str, ...]] | None:
+    """A foreign key's referenced table, its own columns and the referenced ones, read from its
+    printed definition; None for another kind of constraint."""
     if c.type != "f":
         return None
     (_, stmt), = statements(f"ALTER TABLE x ADD {c.definition}")
-    return rel(unwrap(stmt["cmds"][0]["AlterTableCmd"]["def"])[1]["pktable"])
+    fk = unwrap(stmt["cmds"][0]["AlterTableCmd"]["def"])[1]
+    return rel(fk["pktable"]), names(fk.get("fk_attrs", [])), names(fk.get("pk_attrs", []))
+
+
+def referenced_table(c: Constraint) -> Rel | None:
+    """The table a foreign key references."""
+    found = foreign_key(c)
+    return found[0] if found else None
 
 
 class Model:
@@ -134,6 +142,17 @@ class Model:
     def column(self, table: Rel, name: str, side: str) -> Any:
         found = getattr(self, side).objects.get(("table", *table))
         return found.column(name) if isinstance(found, Table) else None
+
+    @cached_property
+    def foreign_keys(self) -> list[tuple[Rel, tuple[str, ...], Rel, tuple[str, ...]]]:
+        """(table, its columns, referenced table, referenced columns) of each foreign key before the plan."""
+        out = []
+        for obj in self.source.objects.values():
+            if isinstance(obj, Constraint) and obj.type == "f" and not obj.on_domain:
+                fk = foreign_key(obj)
+                if fk:
+                    out.append(((obj.schema, obj.table), fk[1], fk[0], fk[2]))
+        return out
 
     @cached_property
     def functions(self) -> dict[Rel, list[Function]]:

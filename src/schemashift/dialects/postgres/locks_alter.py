@@ -143,6 +143,13 @@ def _volatility(f: Function) -> str:
 
 @_subcommand("AlterColumnType")
 def _alter_type(table: Rel, cmd: Fields, found: Found) -> None:
+    """A foreign key on the column, either side, is dropped and added again: ACCESS EXCLUSIVE on
+    the other table too."""
+    for own, columns, referenced, referenced_columns in found.model.foreign_keys:
+        if own == table and cmd["name"] in columns:
+            found.lock(referenced, AE)
+        if referenced == table and cmd["name"] in referenced_columns:
+            found.lock(own, AE)
     old, new = found.model.column(table, cmd["name"], "source"), found.model.column(table, cmd["name"], "target")
     if old is None or new is None or not binary_coercible(old.type, new.type):
         found.does("rewrite")
