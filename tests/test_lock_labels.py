@@ -62,6 +62,9 @@ CREATE SCHEMA other;
 CREATE TABLE public.lines (order_id integer REFERENCES public.orders (id), n integer);
 CREATE UNLOGGED TABLE public.scratch (id integer);
 INSERT INTO public.scratch SELECT g FROM generate_series(1, 1000) g;
+CREATE TABLE public.pev (id integer, kind integer, customer_id integer REFERENCES public.customers (id))
+    PARTITION BY LIST (kind);
+CREATE TABLE public.pev_2 (id integer, kind integer, customer_id integer);
 CREATE TABLE public.metrics (id integer, kind integer) PARTITION BY LIST (kind);
 CREATE TABLE public.metrics_1 PARTITION OF public.metrics FOR VALUES IN (1);
 CREATE INDEX events_kind ON ONLY public.events (kind);
@@ -193,6 +196,8 @@ CASES = [
     Case("replica_identity", "ALTER TABLE public.orders REPLICA IDENTITY FULL"),
     Case("enable_rls", "ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY"),
     Case("attach_partition", "ALTER TABLE public.events ATTACH PARTITION public.events_2 FOR VALUES IN (2)"),
+    Case("create_partition_fk", "CREATE TABLE public.pev_1 PARTITION OF public.pev FOR VALUES IN (1)"),
+    Case("attach_partition_fk", "ALTER TABLE public.pev ATTACH PARTITION public.pev_2 FOR VALUES IN (2)"),
     Case("detach_partition", "ALTER TABLE public.events DETACH PARTITION public.events_1"),
     # Waits for the partition's users with no lock held, then locks again: read at its second wait.
     Case("detach_partition_concurrently", "ALTER TABLE public.metrics DETACH PARTITION public.metrics_1 CONCURRENTLY",

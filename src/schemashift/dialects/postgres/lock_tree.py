@@ -192,6 +192,13 @@ class Found:
             for child in self.model.descendants(relation):
                 self.lock(child, mode)
 
+    def lock_inherited_keys(self, parent: Rel) -> None:
+        """A new partition gets a clone of each of its parent's foreign keys: SHARE ROW EXCLUSIVE
+        on their referenced tables."""
+        for own, _, referenced, _ in self.model.foreign_keys:
+            if own == parent:
+                self.lock(referenced, SRE)
+
     def does(self, effect: str) -> None:
         if EFFECTS.index(effect) > EFFECTS.index(self.effect):
             self.effect = effect

@@ -89,7 +89,7 @@ def _reads(node: Any, found: Found) -> None:
 @_handles("CreateStmt")
 def _create_table(node: Fields, found: Found) -> None:
     """PARTITION OF: ACCESS EXCLUSIVE on the parent, and on its default partition, which is scanned
-    for rows of the new bound. INHERITS: SHARE UPDATE EXCLUSIVE on each parent. REFERENCES: SHARE
+    for rows of the new bound; the parent's foreign keys are cloned. INHERITS: SHARE UPDATE EXCLUSIVE on each parent. REFERENCES: SHARE
     ROW EXCLUSIVE on the referenced table (its triggers are added)."""
     bound = node.get("partbound")
     for parent in map(rel, node.get("inhRelations", [])):
@@ -97,6 +97,7 @@ def _create_table(node: Fields, found: Found) -> None:
             found.lock(parent, SUE)
             continue
         found.lock(parent, AE)
+        found.lock_inherited_keys(parent)
         default = found.model.default_partition(parent)
         if default and not bound.get("is_default"):
             found.lock(default, AE)

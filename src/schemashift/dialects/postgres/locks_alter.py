@@ -223,9 +223,11 @@ def _set_expression(table: Rel, cmd: Fields, found: Found) -> None:
 
 @_subcommand("AttachPartition")
 def _attach(table: Rel, cmd: Fields, found: Found) -> None:
-    """The partition is scanned for rows outside its bound, and so is the default partition."""
+    """The partition is scanned for rows outside its bound, and so is the default partition; the
+    parent's foreign keys are cloned onto it."""
     partition = rel(unwrap(cmd["def"])[1]["name"])
     found.lock(partition, AE)
+    found.lock_inherited_keys(table)
     default = found.model.default_partition(table)
     if default and default != partition:
         found.lock(default, AE)
