@@ -62,6 +62,7 @@ CREATE SCHEMA other;
 CREATE TABLE public.lines (order_id integer REFERENCES public.orders (id), n integer);
 CREATE UNLOGGED TABLE public.scratch (id integer);
 INSERT INTO public.scratch SELECT g FROM generate_series(1, 1000) g;
+CREATE TRIGGER ev_trg BEFORE INSERT ON public.events FOR EACH ROW EXECUTE FUNCTION public.trg();
 CREATE TABLE public.pev (id integer, kind integer, customer_id integer REFERENCES public.customers (id))
     PARTITION BY LIST (kind);
 CREATE TABLE public.pev_2 (id integer, kind integer, customer_id integer);
@@ -206,6 +207,16 @@ CASES = [
     Case("add_check_partitioned", "ALTER TABLE public.events ADD CONSTRAINT e_id CHECK (id > 0)"),
     Case("create_trigger_partitioned", "CREATE TRIGGER t2 BEFORE INSERT ON public.events FOR EACH ROW "
                                        "EXECUTE FUNCTION public.trg()"),
+    Case("set_default_partitioned", "ALTER TABLE public.events ALTER COLUMN kind SET DEFAULT 1"),
+    Case("drop_column_partitioned", "ALTER TABLE public.events DROP COLUMN id"),
+    Case("type_partitioned", "ALTER TABLE public.events ALTER COLUMN id TYPE bigint USING id::bigint"),
+    Case("rename_column_partitioned", "ALTER TABLE public.events RENAME COLUMN id TO ident"),
+    Case("disable_trigger_partitioned", "ALTER TABLE public.events DISABLE TRIGGER ev_trg"),
+    Case("drop_trigger_partitioned", "DROP TRIGGER ev_trg ON public.events"),
+    Case("drop_index_partitioned", "DROP INDEX public.events_kind", whole=True),
+    Case("comment_partitioned", "COMMENT ON TABLE public.events IS 'x'"),
+    Case("set_not_null_inherited", "ALTER TABLE public.plain ALTER COLUMN id SET NOT NULL"),
+    Case("add_check_only", "ALTER TABLE ONLY public.plain ADD CONSTRAINT c CHECK (id > 0) NO INHERIT"),
     Case("force_rls", "ALTER TABLE public.orders FORCE ROW LEVEL SECURITY"),
     Case("owner_to", "ALTER TABLE public.orders OWNER TO CURRENT_USER"),
     Case("no_inherit", "ALTER TABLE public.child NO INHERIT public.plain"),

@@ -167,8 +167,9 @@ def _drop(node: Fields, found: Found) -> None:
             found.lock(qualified(name), AE)
         elif kind == "OBJECT_INDEX":
             _drop_index(qualified(name), SUE if node.get("concurrent") else AE, found)
-        elif kind in _ON_TABLE:
-            found.lock(qualified(name[:-1]), AE)
+        elif kind in _ON_TABLE:  # a partitioned table's triggers have clones on its partitions
+            table = qualified(name[:-1])
+            found.lock_family(table, AE, recurse=kind == "OBJECT_TRIGGER" and locks_alter.partitioned(found, table))
         elif kind == "OBJECT_STATISTIC_EXT":
             stats = found.model.find(("statistics", *qualified(name)))
             for table in _statistics_tables(stats):
@@ -186,10 +187,15 @@ def _drop_table(table: Rel, found: Found) -> None:
 
 
 def _drop_index(name: Rel, mode: str, found: Found) -> None:
+    """The index and its table; a partitioned index also every partition and their indexes
+    attached to it."""
     found.lock(name, mode)
     index = found.model.find(("index", *name))
     if isinstance(index, Index):
-        found.lock((index.schema, index.table), mode)
+        table = (index.schema, index.table)
+        found.lock_family(table, mode, recurse=locks_alter.partitioned(found, table))
+        for key in found.model.source.attached_to(index.key):
+            _drop_index(key[1:], mode, found)  # type: ignore[arg-type]
 
 
 def _statistics_tables(stats: Any) -> list[Rel]:

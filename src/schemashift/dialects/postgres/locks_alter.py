@@ -15,11 +15,13 @@ from .lock_tree import AE, AS, SRE, SUE, RS, Fields, Found, Rel, listed, qualifi
 
 Subcommand = Callable[[Rel, Fields, Found], None]
 
+_TRIGGER_STATES = frozenset(f"AT_{verb}" for verb in (
+    "EnableTrig", "EnableAlwaysTrig", "EnableReplicaTrig", "DisableTrig", "EnableTrigAll", "DisableTrigAll",
+    "EnableTrigUser", "DisableTrigUser"))
 _MODE = {
     "AT_SetStatistics": SUE, "AT_SetOptions": SUE, "AT_ResetOptions": SUE, "AT_ValidateConstraint": SUE,
     "AT_ClusterOn": SUE, "AT_DropCluster": SUE, "AT_AttachPartition": SUE, "AT_DetachPartitionFinalize": SUE,
-    **{f"AT_{verb}": SRE for verb in ("EnableTrig", "EnableAlwaysTrig", "EnableReplicaTrig", "DisableTrig",
-                                      "EnableTrigAll", "DisableTrigAll", "EnableTrigUser", "DisableTrigUser")},
+    **dict.fromkeys(_TRIGGER_STATES, SRE),
 }
 # Subcommands PostgreSQL runs on every partition and inheritance child too (unless ONLY).
 _RECURSES = frozenset(f"AT_{name}" for name in (
@@ -44,7 +46,9 @@ def alter_table(node: Fields, found: Found) -> None:
             if subtype == "AT_AttachPartition":  # ALTER INDEX parent ATTACH PARTITION child
                 _attach_index(relation, rel(unwrap(cmd["def"])[1]["name"]), found)
             continue
-        recurse = subtype in _RECURSES and bool(node["relation"].get("inh"))
+        # A partitioned table's triggers have clones on its partitions; inheritance children have none.
+        recurse = bool(node["relation"].get("inh")) and (
+            subtype in _RECURSES or subtype in _TRIGGER_STATES and partitioned(found, relation))
         found.lock_family(relation, _mode(cmd), recurse=recurse)
         handler = _SUBCOMMANDS.get(subtype)
         if handler:
