@@ -89,8 +89,9 @@ def _reads(node: Any, found: Found) -> None:
 @_handles("CreateStmt")
 def _create_table(node: Fields, found: Found) -> None:
     """PARTITION OF: ACCESS EXCLUSIVE on the parent, and on its default partition, which is scanned
-    for rows of the new bound; the parent's foreign keys are cloned. INHERITS: SHARE UPDATE EXCLUSIVE on each parent. REFERENCES: SHARE
-    ROW EXCLUSIVE on the referenced table (its triggers are added)."""
+    for rows of the new bound; the parent's foreign keys are cloned. INHERITS: SHARE UPDATE
+    EXCLUSIVE on each parent. REFERENCES: SHARE ROW EXCLUSIVE on the referenced table (its
+    triggers are added)."""
     bound = node.get("partbound")
     for parent in map(rel, node.get("inhRelations", [])):
         if bound is None:
