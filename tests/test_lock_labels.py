@@ -234,6 +234,7 @@ CASES = [
     Case("grant_column", "GRANT UPDATE (total) ON TABLE public.orders TO PUBLIC"),
     Case("enum_add_value", "ALTER TYPE public.mood ADD VALUE 'c'"),
     Case("create_sequence", "CREATE SEQUENCE public.s2 START WITH 5", whole=True),
+    Case("create_sequence_owned", "CREATE SEQUENCE public.s3 OWNED BY public.orders.id", whole=True),
     Case("alter_sequence", "ALTER SEQUENCE public.seq1 INCREMENT BY 2", whole=True),
     Case("sequence_owned_by", "ALTER SEQUENCE public.seq1 OWNED BY public.orders.id", whole=True),
     Case("drop_sequence", "DROP SEQUENCE public.seq1", whole=True),

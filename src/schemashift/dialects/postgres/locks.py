@@ -72,7 +72,7 @@ _NO_TABLE = frozenset({
     "CreateFunctionStmt", "AlterFunctionStmt", "DefineStmt", "CreateDomainStmt", "CompositeTypeStmt",
     "CreateEnumStmt", "AlterEnumStmt", "CreateRangeStmt", "CreateSchemaStmt", "CreateExtensionStmt",
     "AlterExtensionStmt", "CreateEventTrigStmt", "AlterEventTrigStmt", "AlterDefaultPrivilegesStmt",
-    "CreateSeqStmt", "AlterOwnerStmt", "AlterStatsStmt", "CollationStmt"})
+    "AlterOwnerStmt", "AlterStatsStmt"})
 _NOTHING = LockLabel((), "instant")
 _HANDLERS.update(dict.fromkeys(_NO_TABLE, lambda node, found: None))
 # What a CREATE TABLE's tree holds when it locks another table: most hold none of these.
@@ -266,6 +266,12 @@ def _grant(node: Fields, found: Found) -> None:
 @_handles("AlterSeqStmt")
 def _alter_sequence(node: Fields, found: Found) -> None:
     found.lock(rel(node["sequence"]), SRE)
+    _owned_by(node, found)
+
+
+@_handles("CreateSeqStmt")
+def _owned_by(node: Fields, found: Found) -> None:
+    """OWNED BY: ACCESS SHARE on the owning table."""
     for option in node.get("options", []):
         option = option["DefElem"]
         if option["defname"] == "owned_by" and len(listed(option["arg"])) > 1:
