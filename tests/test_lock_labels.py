@@ -495,6 +495,10 @@ def test_diff_shows_the_labels_in_json_and_with_explain(pg18: oracle.Cluster) ->
     assert explained.stdout.replace("\n", "").count(";") == plain.stdout.replace("\n", "").count(";")
 
 
+def test_a_statement_pglast_cannot_parse_is_unlabelled_not_an_error() -> None:
+    assert locks.label("ALTER TABLE t FROBNICATE", Context(Schema(), Schema())) is None
+
+
 def test_volatile_builtins_are_volatile(pg18: oracle.Cluster) -> None:
     """The labeller's list of volatile built-ins says what pg_proc says."""
     rows = pg18.admin.execute(

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pglast.parser import ParseError
+
 from ...lock_label import LockLabel
 from ...model import Index, View
 from ...plan import Plan
@@ -42,7 +44,10 @@ def label(sql: str, ctx: Context) -> LockLabel | None:
 
 
 def _label(sql: str, model: Model) -> LockLabel | None:
-    text = parsed(sql)
+    try:
+        text = parsed(sql)
+    except ParseError:  # newer syntax than pglast's grammar: unlabelled, never a failed diff
+        return None
     kind = only_kind(text)
     if kind in _NO_TABLE or kind == "CreateStmt" and not any(key in text for key in _CREATE_TABLE_LOCKS):
         return _NOTHING
