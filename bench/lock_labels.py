@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from schemashift import api
-from schemashift.gcpause import gc_paused
+from schemashift.runtime.gcpause import gc_paused
 from schemashift.dialects.postgres.locks import label_plan
 from schemashift.dialects.postgres.render_core import Context
 

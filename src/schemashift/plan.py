@@ -43,6 +43,9 @@ class Statement:
     after_drop: frozenset[Key] = frozenset()  # keys whose DROP must run before this statement
     phase: int = 50
     why: str = ""  # for destructive statements: what would be lost
+    # The statement as its engine's client reads it in a script, when that is not `sql;` (MySQL's
+    # DELIMITER lines around a body holding semicolons).
+    script: str = ""
     locks: LockLabel | None = None  # what it does to a live table, filled by the dialect
 
     def as_json(self) -> dict[str, object]:
@@ -72,7 +75,8 @@ class Plan:
         what each locks."""
         return "".join(
             (f"-- UNSAFE: {s.why or 'destroys data'}\n" if mark_unsafe and s.destructive else "")
-            + (f"-- locks: {s.locks.text() if s.locks else 'unknown'}\n" if explain else "") + s.sql + ";\n\n"
+            + (f"-- locks: {s.locks.text() if s.locks else 'unknown'}\n" if explain else "")
+            + (s.script or s.sql + ";") + "\n\n"
             for s in self.statements
         )
 
