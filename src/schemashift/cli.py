@@ -133,9 +133,11 @@ def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
 @click.argument("source")
 @click.argument("target")
 @click.option("--unsafe", is_flag=True, help="Allow destructive statements (drops, data-losing type changes).")
+@click.option("--explain", is_flag=True, help="Put a '-- locks:' comment above each statement: what it locks, "
+              "and whether it rewrites or scans the table.")
 @online_options
 @inspect_options
-def diff_command(source: str, target: str, unsafe: bool, output_format: str, options: dict[str, Any],
+def diff_command(source: str, target: str, unsafe: bool, explain: bool, output_format: str, options: dict[str, Any],
                  online: bool | None, online_lock_timeout: str | None) -> int:
     """Print the SQL that turns SOURCE into TARGET.
 
@@ -160,7 +162,7 @@ def diff_command(source: str, target: str, unsafe: bool, output_format: str, opt
     if output_format == "json":
         click.echo(plan.to_json())
     elif plan:
-        click.echo(plan.sql.rstrip("\n"))
+        click.echo(plan.text(explain=explain).rstrip("\n"))
     return EXIT_DIFFERENCES if plan else 0
 
 
