@@ -27,6 +27,8 @@ from typing import LiteralString, cast
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from schemashift.migrations.progress import working  # absolute: this module is moving to dialects/postgres/
+
 from .errors import LoadError, SourceError
 from .servers import Server, get_server
 from .urls import normalize_url
@@ -224,7 +226,8 @@ def load_into_scratch(server: Server, files: list[SqlFile]) -> str:
         name = server.create_database()
         try:
             for index, file in enumerate(files):
-                _load_file(server.url(name), index, file, server, one_by_one=index in one_by_one)
+                with working(f"loading {file.path}"):  # a big file shows its running time on a terminal
+                    _load_file(server.url(name), index, file, server, one_by_one=index in one_by_one)
             return name
         except _RetryStatementByStatement as retry:
             server.drop_database(name)

@@ -17,6 +17,7 @@ from ..config import Settings, find_config, load_settings
 from ..errors import EXIT_ERROR, SchemashiftError
 from . import checksum
 from .files import read_folder, write_new
+from .fleet_cli import fleet_options
 
 # The runner, psycopg and rich are imported by the commands that use them, not at start-up, so
 # that `schemashift --help` stays fast.
@@ -101,6 +102,7 @@ def new(settings: Settings, message: str, empty: bool, python: bool) -> None:
 
 @_command
 @target_option
+@fleet_options
 def check(settings: Settings) -> None:
     """Exit 0 when the database equals what the migrations build (and, with a target, the
     migrations build the target); else exit 1 and print the SQL that closes each gap."""
@@ -169,6 +171,7 @@ def hash_(settings: Settings) -> None:
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 @click.option("--backup", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="pg_dump the database to FILE first (.sql: plain SQL, else pg_dump's custom format).")
+@fleet_options
 def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None) -> None:
     """Apply pending migrations."""
     from . import offline, runner
@@ -215,6 +218,7 @@ def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow
 
 
 @_command
+@fleet_options
 def status(settings: Settings) -> None:
     """Show the current version and what is pending, changed or missing; exit 1 if anything is."""
     from . import runner
