@@ -197,8 +197,6 @@ def test_conflicting_options_are_one_line(project, tmp_path, url):
     }
     for args, error in cases.items():
         assert error in fleet_run(project, "up", *args).one_line_error()
-    assert "use --targets, not --each-schema" in fleet_run(
-        project, "check", "--url", url, "--each-schema", "t%").one_line_error()
 
 
 def test_status_targets_reports_each_and_hides_passwords(project, databases, db, tmp_path):
@@ -242,3 +240,32 @@ def test_live_display_shows_running_and_finished_targets(project, databases, db)
     assert shown.count("✓ done") == 2 and "✗ failed" in shown
     assert "3 of 3 finished" in shown
     assert 'relation "orders" already exists' in shown
+
+
+def test_check_compares_each_database_and_each_schema(project, databases, url, db, tmp_path):
+    urls = databases(2)
+    file = targets_file(tmp_path, urls)
+    assert fleet_run(project, "up", "--targets", str(file)).code == 0
+    db.query(urls[1], "ALTER TABLE account ADD COLUMN nick text")
+    tenants = ["tenant a", 'tenant "b"', "tenant_c"]  # odd names: search_path must quote them
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in tenants:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+    assert fleet_run(project, "up", "--url", url, "--each-schema", "tenant*", "--jobs", "3").code == 0
+    db.query(url, 'ALTER TABLE "tenant a".orders ADD COLUMN note text')
+
+    databases_checked = fleet_run(project, "check", "--targets", str(file), "--jobs", "2")
+    schemas_checked = fleet_run(project, "check", "--url", url, "--each-schema", "tenant%", "--jobs", "2")
+
+    assert databases_checked.code == 1 and schemas_checked.code == 1
+    rows = summary_rows(databases_checked.out)
+    assert rows[urls[0]] == ["ok", "?", "0"]
+    assert rows[urls[1]][:3] == ["behind", "?", "0"]
+    assert 'DROP COLUMN "nick"' in rows[urls[1]][3]
+    table = [line for line in schemas_checked.out.splitlines() if line.startswith("tenant")]
+    assert len(table) == 3
+    assert [line.startswith("tenant a ") for line in table] == [False, True, False]  # "b" sorts before "a"
+    assert 'behind        ?        0  1 statement(s) of drift, first: ALTER TABLE "tenant a"."orders" DROP COLUMN' \
+        in table[1]
+    assert all("  ok  " in line for line in (table[0], table[2]))
+    assert schemas_checked.err.strip() == "schemashift: 1 of 3 target(s) not ok"

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -52,6 +53,7 @@ class Target:
     label: str  # what the user sees: the URL with its password hidden, or the schema's name
     url: str
     history_table: str
+    schema: str | None = None  # the tenant's schema, for a target of --each-schema
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ def schema_targets(url: str | None, pattern: str, history_table: str) -> list[Ta
     if not rows:
         raise TargetsError(f"no schema matches {pattern!r} in {redact(url or '')}")
     name = HistoryTable.parse(history_table).name
-    return [Target(schema, in_schema(url or "", schema), f"{schema}.{name}") for (schema,) in rows]
+    return [Target(schema, in_schema(url or "", schema), f"{schema}.{name}", schema) for (schema,) in rows]
 
 
 def like_pattern(pattern: str) -> str:
@@ -157,12 +159,19 @@ def like_pattern(pattern: str) -> str:
 
 
 def in_schema(url: str, schema: str) -> str:
-    """The connection string of `url` whose sessions have `search_path` set to `schema` alone
-    (libpq's `options`, where a space or backslash in the value is escaped with a backslash)."""
+    """`url` whose sessions have `search_path` set to `schema` alone, through libpq's `options`
+    (where a space or backslash in a value is escaped with a backslash); still a URL when it was one,
+    so it stays a live source for `check`."""
     quoted = '"' + schema.replace('"', '""') + '"'
     setting = "-c search_path=" + quoted.replace("\\", "\\\\").replace(" ", "\\ ")
-    given = conninfo_to_dict(normalize_url(url)).get("options")
-    return make_conninfo(normalize_url(url), options=f"{given} {setting}" if given else setting)
+    url = normalize_url(url)
+    given = conninfo_to_dict(url).get("options")
+    options = f"{given} {setting}" if given else setting
+    if not url.startswith("postgresql://"):
+        return make_conninfo(url, options=options)
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "options"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("options", options)], quote_via=quote)))
 
 
 Work = Callable[[Target, Project, Progress], Outcome]
@@ -245,9 +254,14 @@ def status_work() -> Work:
 
 def check_work() -> Work:
     from .drift import check
+    from .schema_drift import check_schema
 
     def work(target: Target, project: Project, progress: Progress) -> Outcome:
-        result = check(project.settings)
+        progress.start("comparing")
+        if target.schema is None:
+            result = check(project.settings)
+        else:
+            result = check_schema(project.settings, target.schema)
         problems = [f"{len(result.pending)} pending"] if result.pending else []
         if result.drift:
             problems.append(f"{len(result.drift.statements)} statement(s) of drift, first: "

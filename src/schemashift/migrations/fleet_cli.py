@@ -49,8 +49,6 @@ def run(command: str, settings: Settings, targets_file: Path | None, each_schema
     given = [flag for name, flag in SINGLE_ONLY.items() if options.pop(name, None)]
     if given:
         raise SchemashiftError(f"{given[0]} takes one database, not --targets or --each-schema")
-    if command == "check" and each_schema is not None:
-        raise SchemashiftError("check compares whole databases: use --targets, not --each-schema")
     targets = fleet.targets_of(settings, targets_file, each_schema)
     outcomes = fleet.run_command(command, settings, targets, display_for(sys.stdout, len(targets)), jobs,
                                  fail_fast, options)
