@@ -97,7 +97,7 @@ class LiveDisplay:
         mark = {"done": "✓", "ok": "✓", "failed": "✗"}.get(outcome.state, "-")
         error = f": {escape(outcome.error)}" if outcome.error else ""
         self.console.print(f"[{style}]{mark} {outcome.state}[/] {escape(outcome.target.label)} "
-                           f"[dim]{counts(outcome)}[/]{error}", highlight=False)
+                           f"[dim]{counts(outcome)}[/]{error}", highlight=False, no_wrap=True, overflow="ellipsis")
 
     def _render(self) -> RenderableType:
         from rich.console import Group
