@@ -4,8 +4,8 @@ in-process, on databases cloned on the session's server."""
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import psycopg
@@ -36,12 +36,21 @@ def project(folder):
 
 @pytest.fixture
 def databases(server) -> Iterator[callable]:
-    """`databases(n)`: URLs of n new empty databases (clones of template0), dropped afterwards."""
-    with ExitStack() as stack:
+    """`databases(n)`: URLs of n new empty databases, dropped afterwards. FILE_COPY clones the
+    template's files at once (a third faster than the default WAL_LOG for a small template)."""
+    made: list[str] = []
+    with psycopg.connect(server.admin_url, autocommit=True) as admin:
         def make(count: int) -> list[str]:
-            return [stack.enter_context(server.scratch_database()) for _ in range(count)]
+            names = [f"fleet_{uuid.uuid4().hex[:12]}" for _ in range(count)]
+            for name in names:
+                admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 STRATEGY FILE_COPY").format(
+                    sql.Identifier(name)))
+                made.append(name)
+            return [server.url(name) for name in names]
 
         yield make
+        for name in made:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def targets_file(tmp_path: Path, lines: list[str]) -> Path:
@@ -175,7 +184,9 @@ def test_environment_is_expanded_and_a_missing_variable_named(project, databases
 
 
 @pytest.mark.parametrize(("lines", "error"), [
-    (["postgresql://app@localhost/a", "not a url"], "{file}:2: not a database URL: not a url"),
+    (["postgresql://app@localhost/a", "not a url"], "{file}:2: not a database URL (postgresql://...): not a url"),
+    (["host=localhost password=s3cret"], "{file}:1: not a database URL (postgresql://...): host=localhost password=***"),
+    (["postgresql://u:s3cret@[::1/a"], "{file}:1: not a database URL (postgresql://...): postgresql://u:***@[::1/a"),
     (["# nothing", ""], "{file}: no targets (one database URL a line)"),
     (["postgresql://u:s3cret@localhost/a", "postgresql://u:s3cret@localhost/a"], "{file}:2: the same target as line 1"),
 ])
@@ -229,7 +240,7 @@ def test_live_display_shows_running_and_finished_targets(project, databases, db)
     urls = databases(3)
     db.query(urls[2], CONFLICT)
     screen = io.StringIO()
-    display = LiveDisplay(Console(file=screen, force_terminal=True, color_system=None, width=200), total=3)
+    display = LiveDisplay(Console(file=screen, force_terminal=True, color_system=None, width=400), total=3)
     targets = [fleet.Target(u, u, HISTORY) for u in urls]
     settings = Settings(migrations=project.path, history_table=HISTORY)
 

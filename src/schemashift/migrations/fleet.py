@@ -116,9 +116,11 @@ def read_targets(path: Path, history_table: str, env: Mapping[str, str] | None =
             continue
         url = normalize_url(_expand(text, env, f"{path}:{number}"))
         try:
+            if not url.startswith("postgresql://"):
+                raise psycopg.ProgrammingError("not a URL")
             conninfo_to_dict(url)
         except psycopg.ProgrammingError:
-            raise TargetsError(f"{path}:{number}: not a database URL: {redact(text)}") from None
+            raise TargetsError(f"{path}:{number}: not a database URL (postgresql://...): {redact(text)}") from None
         if url in seen:
             raise TargetsError(f"{path}:{number}: the same target as line {seen[url]}")
         seen[url] = number
@@ -232,7 +234,8 @@ def up_work(to: str | None = None, allow_changed: bool = False) -> Work:
 
     def work(target: Target, project: Project, progress: Progress) -> Outcome:
         ran = runner.up(project, to, allow_changed, progress)
-        return Outcome(target, DONE, True, ran, _pending(project))
+        # A whole `up` that succeeded leaves none of the folder's files pending: no second look needed.
+        return Outcome(target, DONE, True, ran, 0 if to is None else _pending(project))
 
     return work
 
