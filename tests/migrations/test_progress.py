@@ -65,6 +65,18 @@ def test_a_long_migration_applied_through_a_pipe_reports_its_running_time(fast_h
     assert lines[0].startswith("still applying 0001_slow.sql (0.")
 
 
+def test_a_slow_migration_at_the_end_of_a_pipelined_batch_is_named(fast_heartbeat, folder, url):
+    for k in (1, 2, 3):
+        folder.add(f"000{k}_quick.sql", f"CREATE TABLE t{k} (id int);", f"DROP TABLE t{k};")
+    folder.add("0004_slow.sql", "SELECT pg_sleep(0.5);", "SELECT 1;")
+
+    result = cli_run("up", "--url", url, "--migrations", str(folder.path))
+
+    assert result.code == 0, result.err
+    beats = [line for line in result.out.splitlines() if line.startswith("still ")]
+    assert beats and all("0004_slow.sql" in beat for beat in beats), result.out  # not the batch's first
+
+
 def test_a_long_sql_file_load_reports_its_running_time(fast_heartbeat, tmp_path):
     slow = tmp_path / "slow.sql"
     slow.write_text("CREATE TABLE t (id int);\nSELECT pg_sleep(0.5);\n")
