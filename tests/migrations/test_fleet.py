@@ -149,6 +149,9 @@ def test_fifty_schemas_one_failing_then_rerun_migrates_only_it(project, url, db)
         if tenant != "tenant_13":
             assert history(db, url, f"{tenant}.history") == before[tenant]
     assert db.query(url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_account'") == [(50,)]
+    status = fleet_run(project, "status", "--url", url, "--each-schema", "tenant_%", "--jobs", "4")
+    assert status.code == 0, status.err
+    assert all(row[:3] == ["ok", "3", "0"] for row in summary_rows(status.out).values())
 
 
 def test_fail_fast_skips_the_targets_not_started(project, databases, db, tmp_path):
@@ -280,3 +283,19 @@ def test_check_compares_each_database_and_each_schema(project, databases, url, d
         in table[1]
     assert all("  ok  " in line for line in (table[0], table[2]))
     assert schemas_checked.err.strip() == "schemashift: 1 of 3 target(s) not ok"
+
+
+def test_an_unreachable_target_fails_alone_with_its_password_hidden(project, databases, tmp_path):
+    (reachable,) = databases(1)
+    unreachable = "postgresql://app:s3cret-pw@127.0.0.1:1/nowhere"  # nothing listens on port 1
+    file = targets_file(tmp_path, [unreachable, reachable])
+
+    result = fleet_run(project, "up", "--targets", str(file), "--jobs", "2")
+
+    assert result.code == 1
+    assert "s3cret-pw" not in result.out + result.err
+    rows = summary_rows(result.out)
+    assert rows[reachable][:3] == ["done", "3", "0"]
+    state, applied, pending, error = rows["postgresql://app:***@127.0.0.1:1/nowhere"]
+    assert (state, applied, pending) == ("failed", "0", "?")
+    assert error.startswith("cannot connect to the database:")
