@@ -198,7 +198,11 @@ def run(project: Project, targets: list[Target], work: Work, display: Display, j
         return outcome
 
     with display, ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="schemashift-target") as pool:
-        return list(pool.map(one, targets))
+        try:
+            return list(pool.map(one, targets))
+        except BaseException:  # Ctrl-C: the running targets end their run, the rest do not start
+            stopped.set()
+            raise
 
 
 def for_target(project: Project, target: Target) -> Project:
