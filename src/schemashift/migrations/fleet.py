@@ -23,23 +23,27 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from ..config import Settings
 from ..errors import SchemashiftError, redact
 from ..urls import normalize_url
-from .database import connect
 from .errors import MigrationsError
 from .history import HistoryTable
 from .progress import Progress, Running
 from .runner import Project
+from .tenant_schema import in_schema
 
 DONE, FAILED, SKIPPED, OK, BEHIND = "done", "failed", "skipped", "ok", "behind"
-# What stops one target and not the others: a user-facing error, the server's, the network's.
-TARGET_FAILURES = (SchemashiftError, psycopg.Error, OSError)
+
+def target_failures() -> tuple[type[BaseException], ...]:
+    """What stops one target and not the others: a user-facing error, a driver's, the network's."""
+    from .. import dialects
+
+    return (SchemashiftError, OSError, *dialects.driver_errors())
+
 ENV_REFERENCE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_]\w*)\}|(?P<bare>[A-Za-z_]\w*))")
 SYSTEM_SCHEMAS = "left(nspname, 3) <> 'pg_' AND nspname <> 'information_schema'"
 
@@ -115,12 +119,8 @@ def read_targets(path: Path, history_table: str, env: Mapping[str, str] | None =
         if not text or text.startswith("#"):
             continue
         url = normalize_url(_expand(text, env, f"{path}:{number}"))
-        try:
-            if not url.startswith("postgresql://"):
-                raise psycopg.ProgrammingError("not a URL")
-            conninfo_to_dict(url)
-        except psycopg.ProgrammingError:
-            raise TargetsError(f"{path}:{number}: not a database URL (postgresql://...): {redact(text)}") from None
+        if not _is_database_url(url):
+            raise TargetsError(f"{path}:{number}: not a database URL (postgresql://...): {redact(text)}")
         if url in seen:
             raise TargetsError(f"{path}:{number}: the same target as line {seen[url]}")
         seen[url] = number
@@ -128,6 +128,20 @@ def read_targets(path: Path, history_table: str, env: Mapping[str, str] | None =
     if not targets:
         raise TargetsError(f"{path}: no targets (one database URL a line)")
     return targets
+
+
+def _is_database_url(url: str) -> bool:
+    """A URL of an engine schemashift knows; a PostgreSQL one must also parse as libpq reads it."""
+    from .. import dialects
+
+    if "://" not in url or dialects.claimed_by(url) is None:
+        return False
+    if url.startswith("postgresql://"):
+        try:
+            conninfo_to_dict(url)
+        except psycopg.ProgrammingError:
+            return False
+    return True
 
 
 def _expand(text: str, env: Mapping[str, str], where: str) -> str:
@@ -142,7 +156,12 @@ def _expand(text: str, env: Mapping[str, str], where: str) -> str:
 
 def schema_targets(url: str | None, pattern: str, history_table: str) -> list[Target]:
     """A target per schema of the database at `url` whose name matches `pattern` (LIKE's `%` and
-    `_`, or a glob's `*` and `?`), in name order; each keeps its history table in itself."""
+    `_`, or a glob's `*` and `?`), in name order; each keeps its history table in itself. Schemas
+    and `search_path` are PostgreSQL's, so this is a PostgreSQL feature."""
+    from ..dialects.postgres.run_session import connect
+
+    if url and not url.startswith("postgresql://"):
+        raise TargetsError(f"--each-schema needs a PostgreSQL database, not {redact(url)}")
     with connect(url) as conn:
         rows = conn.execute(f"SELECT nspname FROM pg_namespace WHERE nspname LIKE %s AND {SYSTEM_SCHEMAS} "
                             "ORDER BY nspname COLLATE \"C\"", [like_pattern(pattern)]).fetchall()
@@ -158,22 +177,6 @@ def like_pattern(pattern: str) -> str:
         return pattern
     escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%").replace("?", "_")
-
-
-def in_schema(url: str, schema: str) -> str:
-    """`url` whose sessions have `search_path` set to `schema` alone, through libpq's `options`
-    (where a space or backslash in a value is escaped with a backslash); still a URL when it was one,
-    so it stays a live source for `check`."""
-    quoted = '"' + schema.replace('"', '""') + '"'
-    setting = "-c search_path=" + quoted.replace("\\", "\\\\").replace(" ", "\\ ")
-    url = normalize_url(url)
-    given = conninfo_to_dict(url).get("options")
-    options = f"{given} {setting}" if given else setting
-    if not url.startswith("postgresql://"):
-        return make_conninfo(url, options=options)
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "options"]
-    return urlunsplit(parts._replace(query=urlencode([*query, ("options", options)], quote_via=quote)))
 
 
 Work = Callable[[Target, Project, Progress], Outcome]
@@ -213,7 +216,7 @@ def for_target(project: Project, target: Target) -> Project:
 def _attempt(target: Target, project: Project, work: Work, progress: TargetProgress) -> Outcome:
     try:
         return work(target, project, progress)
-    except TARGET_FAILURES as exc:
+    except target_failures() as exc:
         return Outcome(target, FAILED, False, progress.applied, _pending(project), one_line(exc))
 
 
@@ -223,7 +226,7 @@ def _pending(project: Project) -> int | None:
 
     try:
         return len(runner.status(project).pending)
-    except TARGET_FAILURES:
+    except target_failures():
         return None
 
 
@@ -261,7 +264,7 @@ def status_work() -> Work:
 
 def check_work() -> Work:
     from .drift import check
-    from .schema_drift import check_schema
+    from .tenant_schema import check_schema
 
     def work(target: Target, project: Project, progress: Progress) -> Outcome:
         progress.start("comparing")

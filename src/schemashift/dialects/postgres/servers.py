@@ -28,9 +28,9 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-from . import keeper, kept_settings
-from .errors import ServerError, SourceError
-from .urls import normalize_url, url_with_database
+from ...runtime import keeper, kept_settings
+from ...errors import ServerError, SourceError
+from ...urls import normalize_url, url_with_database
 
 UNPRIVILEGED_USER = "nobody"
 UNPRIVILEGED_GROUP = "nogroup"

@@ -28,7 +28,7 @@ def main() -> None:
         if code is not None:
             sys.exit(code)
     try:
-        from .cli import main as run_here
+        from ..cli import main as run_here
 
         run_here()
     finally:
@@ -37,3 +37,11 @@ def main() -> None:
                 warm.start_detached(path)
             except Exception:  # noqa: BLE001 - only the next call's speed depends on it
                 pass
+
+
+def serve_warm(path: str, idle_seconds: float) -> None:
+    """The warm process's entry point (see warm.start_detached): serve calls of the CLI."""
+    from ..cli import main as run_here
+    from . import warm
+
+    warm.serve(path, idle_seconds, run_here)

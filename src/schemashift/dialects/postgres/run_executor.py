@@ -2,7 +2,7 @@
 
 A migration of one transactional step (the usual case) runs with its history row in the same
 transaction: it is applied and recorded together or not at all; a failure rolls it back and then
-logs the failed attempt with its error. A migration of several steps (see splitter) first logs an
+logs the failed attempt with its error. A migration of several steps (see steps) first logs an
 attempt row and counts each committed step in it, in the step's own transaction where there is
 one. When such a run fails or is killed, the next run resumes at the first step not counted: a
 step that committed is never repeated, and only a non-transactional statement cut off between its
@@ -29,10 +29,10 @@ from typing import NoReturn
 import psycopg
 from psycopg import pq, sql
 
-from .errors import HistoryMismatch, MigrationFailed, MigrationsError
-from .files import MigrationFile
-from .history import TRANSACTION_DURATION, Bound, HistoryTable, State
-from .splitter import Step, steps
+from ...migrations.errors import HistoryMismatch, MigrationFailed, MigrationsError
+from ...migrations.files import MigrationFile
+from ...migrations.history import TRANSACTION_DURATION, Bound, HistoryTable, State
+from .steps import Step, steps
 
 
 @dataclass

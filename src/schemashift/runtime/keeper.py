@@ -145,7 +145,7 @@ def start_watchdog(home: Path, idle_seconds: float) -> None:
     """A detached process that stops the server once it has been idle for `idle_seconds`."""
     _end_watchdog(home)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "schemashift.keeper", str(home), str(idle_seconds)],
+        [sys.executable, "-m", "schemashift.runtime.keeper", str(home), str(idle_seconds)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True, env={**os.environ, "PYTHONPATH": _package_parent()},
     )
@@ -161,7 +161,7 @@ def _package_parent() -> str:
 
 def _end_watchdog(home: Path) -> None:
     path = home / WATCHDOG_PID
-    pid = recorded_pid(path, b"schemashift.keeper")
+    pid = recorded_pid(path, b"schemashift.runtime.keeper")
     if pid is not None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)

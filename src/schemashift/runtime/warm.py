@@ -5,7 +5,7 @@ small schemas on a kept server. So, as with the kept server, the first call pays
 do not: after a call that ran in its own process, a detached warm process is started. It imports
 the CLI and its dependencies once, then waits on a Unix socket in the user's cache folder.
 
-A call (`launch.main`) connects, sends its arguments, working directory, environment, `sys.path`,
+A call (`runtime.launch.main`) connects, sends its arguments, working directory, environment, `sys.path`,
 umask and the encodings of its standard streams, and passes the streams themselves as file
 descriptors (SCM_RIGHTS). The warm process forks; the child takes all of that on, runs the CLI
 exactly as the caller would have, and sends back the exit code. The caller forwards the signals it
@@ -33,22 +33,25 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 
 from . import kept_settings
 
 _CODE = struct.Struct("!i")
-MARKER = b"schemashift.warm"  # in a warm process's command line (see start_detached)
+MARKER = b"schemashift.runtime.launch import serve_warm"  # in a warm process's command line (see start_detached)
 _MAX_FDS = 3
 # Modules a call may need, imported once by the warm process.
 PRELOAD = (
-    "schemashift.cli", "schemashift.api", "schemashift.sources", "schemashift.servers",
-    "schemashift.migrations.commands", "schemashift.migrations.runner", "schemashift.migrations.splitter",
+    "schemashift.cli", "schemashift.api", "schemashift.sources", "schemashift.dialects.postgres.servers",
+    "schemashift.migrations.commands", "schemashift.migrations.runner", "schemashift.dialects.postgres.steps",
     "schemashift.migrations.progress", "schemashift.dialects.postgres.dialect", "schemashift.schema_json",
     "pglast", "rich.console", "traceback", "importlib.metadata",
+    "sqlalchemy", "sqlalchemy.orm", "sqlalchemy.schema", "schemashift.models_render",
 )
 
 
-PACKAGE = os.path.dirname(os.path.abspath(__file__))
+# The whole schemashift package, not only this folder: any edit to it means another warm process.
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _package_state(package: str = PACKAGE) -> str:
@@ -219,8 +222,8 @@ def start_detached(path: str) -> None:
     # imported: nothing in the caller's folder can be imported into a process that serves others.
     proc = subprocess.Popen(
         [sys.executable, *subprocess._args_from_interpreter_flags(), "-c",  # type: ignore[attr-defined]
-         ("import sys; sys.path[:] = sys.argv[3:]; from schemashift.warm import serve; "
-          "serve(sys.argv[1], float(sys.argv[2]))"), path, str(kept_settings.idle_minutes() * 60), *sys.path[1:]],
+         ("import sys; sys.path[:] = sys.argv[3:]; from schemashift.runtime.launch import serve_warm; "
+          "serve_warm(sys.argv[1], float(sys.argv[2]))"), path, str(kept_settings.idle_minutes() * 60), *sys.path[1:]],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         cwd="/",
     )
@@ -230,8 +233,10 @@ def start_detached(path: str) -> None:
 # --- the warm process --------------------------------------------------------------------------------
 
 
-def serve(path: str, idle_seconds: float) -> None:
-    """Import everything, then fork a child per call until `idle_seconds` pass without one."""
+def serve(path: str, idle_seconds: float, run: Callable[[], None]) -> None:
+    """Import everything, then fork a child per call, which runs `run` (the CLI's main), until
+    `idle_seconds` pass without one. The CLI is passed in, not imported: the CLI's `server`
+    commands import this module."""
     import fcntl
     import gc
     import importlib
@@ -267,7 +272,7 @@ def serve(path: str, idle_seconds: float) -> None:
                 continue
             listener.close()
             os.close(lock)  # a call outliving this process must not keep the next one from starting
-            _child(conn)
+            _child(conn, run)
     finally:
         for leftover in (path, path + ".pid"):
             try:
@@ -314,7 +319,7 @@ def running() -> list[tuple[str, int]]:
     return sorted(found)
 
 
-def _child(conn: socket.socket) -> None:
+def _child(conn: socket.socket, run: Callable[[], None]) -> None:
     """Become the caller's process, run its CLI call, send back the exit code. Never returns."""
     code, started = 1, False
     try:
@@ -337,7 +342,7 @@ def _child(conn: socket.socket) -> None:
         conn.sendall(_CODE.pack(os.getpid()))
         started = True
         threading.Thread(target=_end_with_caller, args=(conn,), daemon=True).start()
-        code = _run_cli()
+        code = _run_cli(run)
     except BaseException:  # noqa: BLE001 - never raised in a forked child
         if started:  # before, the caller runs the call itself and must see nothing of this
             import traceback
@@ -391,14 +396,12 @@ def _reopen_streams(streams: list[list[str]]) -> None:
     sys.stderr = open(2, "w", encoding=err_enc, errors=err_err, closefd=False, buffering=1)  # noqa: SIM115
 
 
-def _run_cli() -> int:
-    """The CLI's exit code, as the interpreter would have made it from what `main` raised."""
+def _run_cli(run: Callable[[], None]) -> int:
+    """The CLI's exit code, as the interpreter would have made it from what `run` raised."""
     import atexit
 
     try:
-        from .cli import main
-
-        main()
+        run()
         return 0
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):

@@ -20,8 +20,8 @@ from typing import Any
 
 from pglast import parser
 
-from .errors import FolderError
-from .files import Section
+from ...migrations.errors import FolderError
+from ...migrations.files import Section
 
 ADD_VALUE_IN_TRANSACTION_SINCE = 120000
 

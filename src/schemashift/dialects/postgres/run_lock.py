@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import psycopg
 
-from .errors import LockTimeout
-from .history import HistoryTable
+from ...migrations.errors import LockTimeout
+from ...migrations.history import HistoryTable
 
 POLL_SECONDS = (0.05, 0.25)
 

@@ -20,7 +20,7 @@ def idle_minutes() -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value < 1e6:  # also rejects inf and nan
-        from .errors import ServerError
+        from ..errors import ServerError
 
         raise ServerError(f"{IDLE_ENV} must be a number of minutes (0 for no kept server), not {text!r}")
     return value

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 
-from ..servers import normalize_url
-from . import lock
-from .errors import ConnectError
-from .history import HistoryTable
+from ...urls import normalize_url
+from . import run_lock as lock
+from ...migrations.errors import ConnectError
+from ...migrations.history import HistoryTable
 
 # A killed client's backend keeps running its statement, holding the run lock, until it next talks
 # to the client; from PostgreSQL 14 it can check for a closed socket while it works.

@@ -17,9 +17,9 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ..errors import SchemashiftError
-from ..servers import embedded_bin_dir
-from ..urls import normalize_url
+from ...errors import SchemashiftError
+from .servers import embedded_bin_dir
+from ...urls import normalize_url
 
 _VERSION = re.compile(r"\b(\d+)(?:\.\d+)*")
 

@@ -9,11 +9,11 @@ PostgreSQL 12 or later (where `ALTER TYPE ... ADD VALUE` may run in a transactio
 
 from __future__ import annotations
 
-from .errors import MigrationsError
-from .files import MigrationFile
-from .history import inline
-from .runner import Project, down_targets
-from .splitter import ADD_VALUE_IN_TRANSACTION_SINCE, steps
+from ...migrations.errors import MigrationsError
+from ...migrations.files import MigrationFile
+from ...migrations.history import inline
+from ...migrations.runner import Project, down_targets
+from .steps import ADD_VALUE_IN_TRANSACTION_SINCE, steps
 
 ASSUMED_SERVER_VERSION = ADD_VALUE_IN_TRANSACTION_SINCE
 

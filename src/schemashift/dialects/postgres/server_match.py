@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 
 from .servers import embedded_bin_dir
-from .sources import URL_PREFIXES, connect
+from .connection import URL_PREFIXES, connect
 
 DEBIAN_BIN = "/usr/lib/postgresql/{major}/bin"
 
