@@ -4,8 +4,10 @@ in-process, on databases cloned on the session's server."""
 from __future__ import annotations
 
 import io
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -299,3 +301,24 @@ def test_an_unreachable_target_fails_alone_with_its_password_hidden(project, dat
     state, applied, pending, error = rows["postgresql://app:***@127.0.0.1:1/nowhere"]
     assert (state, applied, pending) == ("failed", "0", "?")
     assert error.startswith("cannot connect to the database:")
+    status = summary_rows(fleet_run(project, "status", "--targets", str(file)).out)
+    assert status["postgresql://app:***@127.0.0.1:1/nowhere"][:3] == ["failed", "?", "?"]  # not known
+    assert status[reachable] == ["ok", "3", "0"]
+
+
+def test_sqlite_targets_run_the_same_way(project, tmp_path):
+    files = [tmp_path / "a.db", tmp_path / "b.db"]
+    for file in files:
+        with closing(sqlite3.connect(file)) as conn:
+            conn.execute("VACUUM")  # the file exists: SQLite targets are databases, not paths to create
+    with closing(sqlite3.connect(files[1])) as conn:
+        conn.execute(CONFLICT)
+    urls = [f"sqlite:///{file}" for file in files]
+    targets = targets_file(tmp_path, urls)
+
+    result = cli_run("up", "--targets", str(targets), "--jobs", "2", "--migrations", str(project.path))
+
+    assert result.code == 1
+    rows = summary_rows(result.out)
+    assert rows[urls[0]] == ["done", "3", "0"]
+    assert rows[urls[1]][:3] == ["failed", "1", "2"] and "already exists" in rows[urls[1]][3]

@@ -183,9 +183,10 @@ Work = Callable[[Target, Project, Progress], Outcome]
 
 
 def run(project: Project, targets: list[Target], work: Work, display: Display, jobs: int = 1,
-        fail_fast: bool = False) -> list[Outcome]:
+        fail_fast: bool = False, applies: bool = True) -> list[Outcome]:
     """Run `work` on every target, `jobs` at a time, each on its own project settings; a failure is
-    that target's outcome. With `fail_fast`, targets not started after the first failure are skipped."""
+    that target's outcome, with what it applied before failing when the work `applies` migrations
+    (else unknown). With `fail_fast`, targets not started after the first failure are skipped."""
     stopped = threading.Event()
 
     def one(target: Target) -> Outcome:
@@ -194,7 +195,7 @@ def run(project: Project, targets: list[Target], work: Work, display: Display, j
         else:
             progress = TargetProgress()
             display.started(target, progress)
-            outcome = _attempt(target, for_target(project, target), work, progress)
+            outcome = _attempt(target, for_target(project, target), work, progress, applies)
             if not outcome.ok and fail_fast:
                 stopped.set()
         display.finished(outcome)
@@ -213,11 +214,12 @@ def for_target(project: Project, target: Target) -> Project:
     return dataclasses.replace(project, settings=settings)
 
 
-def _attempt(target: Target, project: Project, work: Work, progress: TargetProgress) -> Outcome:
+def _attempt(target: Target, project: Project, work: Work, progress: TargetProgress, applies: bool) -> Outcome:
     try:
         return work(target, project, progress)
     except target_failures() as exc:
-        return Outcome(target, FAILED, False, progress.applied, _pending(project), one_line(exc))
+        applied = progress.applied if applies else None
+        return Outcome(target, FAILED, False, applied, _pending(project), one_line(exc))
 
 
 def _pending(project: Project) -> int | None:
@@ -298,4 +300,5 @@ def targets_of(settings: Settings, targets_file: Path | None, each_schema: str |
 def run_command(command: str, settings: Settings, targets: list[Target], display: Display, jobs: int,
                 fail_fast: bool, options: dict[str, Any]) -> list[Outcome]:
     """`command` (up, status, check) with its own options over the targets."""
-    return run(Project.load(settings), targets, WORKS[command](**options), display, jobs, fail_fast)
+    return run(Project.load(settings), targets, WORKS[command](**options), display, jobs, fail_fast,
+               applies=command == "up")
