@@ -91,7 +91,7 @@ def main() -> int:
     parser.add_argument("--migrations", type=int, default=20)
     args = parser.parse_args()
     os.environ["SCHEMASHIFT_SERVER_IDLE"] = "0"  # no kept server or warm process left behind
-    from schemashift.servers import LocalServer, embedded_bin_dir
+    from schemashift.dialects.postgres.servers import LocalServer, embedded_bin_dir
 
     server = LocalServer(embedded_bin_dir(), DURABLE)
     work = Path(tempfile.mkdtemp(prefix="ss-bench-fleet-"))
