@@ -3,6 +3,10 @@ autogenerate comparison (`compare_metadata`) of the same SQLAlchemy models and d
 
     python bench/dialects.py [--tables 200] [--runs 5]
 
+On MariaDB (a throwaway mariadbd from the machine's packages, as the tests start it) the models are
+loaded for schemashift on the same server (`--dev-url`), and its inspection alone (`dump --format
+json` of the database) is timed beside `mysqldump --no-data` of the same database.
+
 A models module of N tables (columns of several types, a unique constraint, an index, a foreign key
 to the table before) is written to a temporary folder; the database is built from it by SQLAlchemy's
 `create_all`, then drifts: every tenth table loses a column and gains an index. Both tools run as a
@@ -22,11 +26,13 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import diffs  # noqa: E402
+from schemashift.dialects.mysql.servers import ThrowawayServer, parse_url, start_server  # noqa: E402
 from run import BIN, timed_together  # noqa: E402
 from stats import paired_ratio  # noqa: E402
 
@@ -72,23 +78,56 @@ def models_source(tables: int) -> str:
     return head + "".join(classes)
 
 
-def build(folder: Path, tables: int) -> str:
-    """The models module in `folder`, and a SQLite database built from it, then drifted."""
-    (folder / "models.py").write_text(models_source(tables))
-    db = folder / "app.db"
+def create_all(folder: Path, sqlalchemy_url: str) -> None:
     subprocess.run([sys.executable, "-c", "import sys, models; from sqlalchemy import create_engine; "
-                    "models.Base.metadata.create_all(create_engine(sys.argv[1]))", f"sqlite:///{db}"],
+                    "models.Base.metadata.create_all(create_engine(sys.argv[1]))", sqlalchemy_url],
                    cwd=folder, check=True, env={**diffs.child_env(), "PYTHONPATH": str(folder)})
+
+
+def drift(execute: Callable[[str], object], tables: int) -> None:
+    for i in range(0, tables, 10):
+        execute(f"ALTER TABLE t{i} DROP COLUMN notes")
+        execute(f"CREATE INDEX t{i}_created_idx ON t{i} (created)")
+
+
+def build_sqlite(folder: Path, tables: int) -> str:
+    """A SQLite database built from the models in `folder`, then drifted."""
+    db = folder / "app.db"
+    create_all(folder, f"sqlite:///{db}")
     with sqlite3.connect(db) as conn:
-        for i in range(0, tables, 10):
-            conn.execute(f"ALTER TABLE t{i} DROP COLUMN notes")
-            conn.execute(f"CREATE INDEX t{i}_created_idx ON t{i} (created)")
+        drift(conn.execute, tables)
     return f"sqlite:///{db}"
 
 
-def measure(url: str, folder: Path, runs: int) -> dict[str, object]:
-    schemashift = [str(BIN / "schemashift"), "diff", "--unsafe", "python:models:Base", url]
-    alembic = [sys.executable, "-c", ALEMBIC, url]
+def build_mariadb(folder: Path, tables: int, server: ThrowawayServer) -> str:
+    """A database on `server` built from the models in `folder`, then drifted."""
+    name = server.create()
+    url = server.target.url(name)
+    create_all(folder, url.replace("mysql://", "mysql+pymysql://"))
+    with server.target.connect(name) as conn, conn.cursor() as cur:
+        drift(cur.execute, tables)
+    return url
+
+
+def inspection(url: str, server: ThrowawayServer, runs: int) -> dict[str, object]:
+    """schemashift's reading of the database (`dump --format json`) beside `mysqldump --no-data`."""
+    target = server.target
+    mysqldump = ["mysqldump", "--no-defaults", f"--socket={target.unix_socket}", f"--user={target.user}", "--no-data",
+                 "--routines", "--triggers", "--events", str(parse_url(url).database)]
+    dump = [str(BIN / "schemashift"), "dump", "--format", "json", url]
+    with diffs.user_envs(BIN / "schemashift") as (env, _own_env):
+        subprocess.run(dump, env=env, capture_output=True, check=True)
+        diffs.wait_warm(Path(env["XDG_CACHE_HOME"]))
+        timings = timed_together({"schemashift_dump": (dump, env), "mysqldump": (mysqldump, env)}, runs)
+    return {"schemashift_dump": round(timings["schemashift_dump"]["seconds"], 3),
+            "mysqldump": round(timings["mysqldump"]["seconds"], 3),
+            "ratio_to_mysqldump": round(paired_ratio(timings["schemashift_dump"]["all_seconds"],
+                                                     timings["mysqldump"]["all_seconds"]), 2)}
+
+
+def measure(url: str, folder: Path, runs: int, extra: tuple[str, ...] = ()) -> dict[str, object]:
+    schemashift = [str(BIN / "schemashift"), "diff", "--unsafe", *extra, "python:models:Base", url]
+    alembic = [sys.executable, "-c", ALEMBIC, url.replace("mysql://", "mysql+pymysql://")]
     with diffs.user_envs(BIN / "schemashift") as (env, own_env):
         env, own_env = ({**e, "PYTHONPATH": str(folder)} for e in (env, own_env))
         plan = subprocess.run(schemashift, env=env, capture_output=True, text=True, cwd=folder)
@@ -115,13 +154,24 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory(prefix="ss-bench-dialects-") as tmp:
         folder = Path(tmp)
-        results["sqlite"] = measure(build(folder, args.tables), folder, args.runs)
+        (folder / "models.py").write_text(models_source(args.tables))
+        results["sqlite"] = measure(build_sqlite(folder, args.tables), folder, args.runs)
+        server = start_server()
+        try:
+            url = build_mariadb(folder, args.tables, server)
+            results["mariadb"] = measure(url, folder, args.runs, ("--dev-url", server.target.url("")))
+            read = inspection(url, server, args.runs)
+        finally:
+            server.stop()
     print(f"models ({args.tables} tables) vs database, seconds (median of {args.runs}); ratio = alembic / schemashift")
     columns = ("warm", "warm_models_edited", "own_process", "alembic", "ratio_warm", "ratio_warm_models_edited",
                "ratio_own_process")
     print("engine  " + " ".join(f"{c:>24}" for c in columns))
     for engine, r in results.items():
         print(f"{engine:8}" + " ".join(f"{r[c]:>24}" for c in columns))
+    print(f"MariaDB inspection: schemashift dump --format json {read['schemashift_dump']} s, mysqldump --no-data "
+          f"{read['mysqldump']} s, ratio {read['ratio_to_mysqldump']} (schemashift / mysqldump)")
+    results["mariadb_inspection"] = read
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "dialects.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -103,8 +103,18 @@ def migra_cases() -> list[Case]:
     return cases
 
 
-def sqldef_files() -> list[str]:
-    return sorted(p.stem for p in (CORPUS / "sqldef").glob("tests_*.yml"))
+def sqldef_files(folder: str = "sqldef") -> list[str]:
+    return sorted(p.stem for p in (CORPUS / folder).glob("tests_*.yml"))
+
+
+def sqldef_specs(folder: str = "sqldef", files: list[str] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(file stem, case name, the case's YAML mapping) of a sqldef corpus folder, in file order."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    out = []
+    for stem in files or sqldef_files(folder):
+        data = yaml.load(_read(CORPUS / folder / f"{stem}.yml"), Loader=loader) or {}
+        out += [(stem, str(name), spec) for name, spec in data.items()]
+    return out
 
 
 def _version(text: Any) -> tuple[int, ...]:
@@ -113,24 +123,21 @@ def _version(text: Any) -> tuple[int, ...]:
 
 def sqldef_cases(files: list[str] | None = None) -> list[Case]:
     """sqldef's psqldef cases as plain diff cases: current -> desired."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     cases = []
-    for stem in files or sqldef_files():
-        data = yaml.load(_read(CORPUS / "sqldef" / f"{stem}.yml"), Loader=loader) or {}
-        for name, spec in data.items():
-            skip = None
-            if spec.get("error"):
-                skip = f"expects an error: {spec['error']}"
-            elif spec.get("offline"):
-                skip = "offline-only case (Aurora DSQL)"
-            user = spec.get("user")
-            cases.append(Case(
-                suite="sqldef", file=stem, name=str(name), a=spec.get("current") or "", b=spec.get("desired") or "",
-                min_version=_version(spec["min_version"]) if spec.get("min_version") else None,
-                template=TEMPLATE_FOO if user else TEMPLATE_PLAIN,
-                search_path="foo, public" if user else None,
-                skip=skip, lenient=True,
-            ))
+    for stem, name, spec in sqldef_specs("sqldef", files):
+        skip = None
+        if spec.get("error"):
+            skip = f"expects an error: {spec['error']}"
+        elif spec.get("offline"):
+            skip = "offline-only case (Aurora DSQL)"
+        user = spec.get("user")
+        cases.append(Case(
+            suite="sqldef", file=stem, name=str(name), a=spec.get("current") or "", b=spec.get("desired") or "",
+            min_version=_version(spec["min_version"]) if spec.get("min_version") else None,
+            template=TEMPLATE_FOO if user else TEMPLATE_PLAIN,
+            search_path="foo, public" if user else None,
+            skip=skip, lenient=True,
+        ))
     return cases
 
 

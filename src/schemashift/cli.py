@@ -174,10 +174,12 @@ def dump_command(source: str, output_format: str, options: dict[str, Any]) -> in
     return 0
 
 
+from .lint_command import lint  # noqa: E402
 from .migrations.commands import COMMANDS  # noqa: E402
 from .runtime.server_commands import server  # noqa: E402
 
 cli.add_command(server)
+cli.add_command(lint)
 
 for _command in COMMANDS:
     cli.add_command(_command)

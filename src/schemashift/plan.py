@@ -42,6 +42,9 @@ class Statement:
     after_drop: frozenset[Key] = frozenset()  # keys whose DROP must run before this statement
     phase: int = 50
     why: str = ""  # for destructive statements: what would be lost
+    # The statement as its engine's client reads it in a script, when that is not `sql;` (MySQL's
+    # DELIMITER lines around a body holding semicolons).
+    script: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -67,7 +70,8 @@ class Plan:
         """The statements as a script; `mark_unsafe` puts a comment saying what is lost above each
         destructive one, for a file a person reviews (a generated migration)."""
         return "".join(
-            (f"-- UNSAFE: {s.why or 'destroys data'}\n" if mark_unsafe and s.destructive else "") + s.sql + ";\n\n"
+            (f"-- UNSAFE: {s.why or 'destroys data'}\n" if mark_unsafe and s.destructive else "")
+            + (s.script or s.sql + ";") + "\n\n"
             for s in self.statements
         )
 

@@ -322,3 +322,21 @@ def test_sqlite_targets_run_the_same_way(project, tmp_path):
     rows = summary_rows(result.out)
     assert rows[urls[0]] == ["done", "3", "0"]
     assert rows[urls[1]][:3] == ["failed", "1", "2"] and "already exists" in rows[urls[1]][3]
+
+
+def test_strict_refuses_each_target_whose_pending_migrations_lint_with_an_error(make_folder, databases, db,
+                                                                                 tmp_path):
+    folder = make_folder("strict")
+    folder.add("0001_index.sql", "CREATE INDEX orders_total ON orders (total);", "DROP INDEX orders_total;")
+    urls = databases(2)
+    for url in urls:
+        db.query(url, "CREATE TABLE orders (id bigint PRIMARY KEY, total bigint)")
+    file = targets_file(tmp_path, urls)
+
+    result = fleet_run(folder, "up", "--targets", str(file), "--jobs", "2", "--strict")
+
+    assert result.code == 1
+    rows = summary_rows(result.out)
+    assert all(rows[u][:3] == ["failed", "0", "1"] and "error-level lint finding" in rows[u][3] for u in urls)
+    assert all(db.query(u, f"SELECT count(*) FROM {HISTORY}") == [(0,)] for u in urls)
+    assert fleet_run(folder, "up", "--targets", str(file)).code == 0  # without --strict: applied

@@ -212,3 +212,20 @@ def test_offline_sql_runs_in_the_sqlite3_shell_like_up(project: Path) -> None:
     assert tables(offline) == tables(online) == ["it's", "schemashift_history"]
     assert history(offline) == history(online) == [(1, "up", 1)]
     assert tables(project / "before.db") == ["schemashift_history"]  # taken under the lock, before any migration
+
+
+def test_python_migrations_run_in_the_migration_transaction(project: Path) -> None:
+    db = project / "app.db"
+    folder = project / "migrations"
+    (folder / "0001_seed.py").write_text("def up(conn):\n    conn.execute('CREATE TABLE s (v INTEGER)')\n"
+                                         "    conn.execute('INSERT INTO s VALUES (1)')\n    raise ValueError('no')\n\n"
+                                         "def down(conn):\n    conn.execute('DROP TABLE s')\n")
+    assert run("hash")[0] == 0
+    line = one_line_error(*run("up", "--url", str(db))[::2])
+    assert "0001_seed.py:4: up(): ValueError: no" in line
+    assert tables(db) == ["schemashift_history"] and history(db) == [(1, "up", 0)]
+    (folder / "0001_seed.py").write_text((folder / "0001_seed.py").read_text().replace("    raise ValueError('no')\n", ""))
+    assert run("hash")[0] == 0
+    assert run("up", "--url", str(db))[0] == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT v FROM s").fetchall() == [(1,)]

@@ -174,9 +174,12 @@ def hash_(settings: Settings) -> None:
 @click.option("--backup", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Back the database up to FILE first: on PostgreSQL a pg_dump (.sql: plain SQL, else pg_dump's "
                    "custom format), on SQLite a copy of the file.")
+@click.option("--strict", is_flag=True, help="Refuse to apply when the lint of a pending migration finds an error.")
 @fleet_options
-def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None) -> None:
-    """Apply pending migrations."""
+def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None, strict: bool) -> None:
+    """Apply pending migrations. On PostgreSQL, the error-level lint findings of their up sections
+    are printed first (`schemashift lint` shows the warnings too); with --strict any of them
+    refuses them all."""
     from . import runner
     from .progress import Progress
     from .runner import Project
@@ -195,7 +198,10 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
             progress.stop()
         progress.finished(f"backed up to {backup}")
 
-    runner.up(project, to, allow_changed, progress, dump if backup else None)
+    from ..lint_command import vet_pending
+
+    runner.up(project, to, allow_changed, progress, dump if backup else None,
+              vet_pending(settings, strict, progress.note))
 
 
 @_command

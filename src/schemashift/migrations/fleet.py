@@ -238,11 +238,15 @@ def one_line(exc: BaseException) -> str:
     return redact(" ".join(str(exc).split())) or type(exc).__name__
 
 
-def up_work(to: str | None = None, allow_changed: bool = False) -> Work:
+def up_work(to: str | None = None, allow_changed: bool = False, strict: bool = False) -> Work:
+    """`up` on one target. With `strict` a target whose pending migrations the linter finds an error
+    in is refused, as by `up --strict`; without, they are not linted (a fleet prints no findings)."""
+    from ..lint_command import vet_pending
     from . import runner
 
     def work(target: Target, project: Project, progress: Progress) -> Outcome:
-        ran = runner.up(project, to, allow_changed, progress)
+        vet = vet_pending(project.settings, strict, progress.note) if strict else None
+        ran = runner.up(project, to, allow_changed, progress, None, vet)
         # A whole `up` that succeeded leaves none of the folder's files pending: no second look needed.
         return Outcome(target, DONE, True, ran, 0 if to is None else _pending(project))
 

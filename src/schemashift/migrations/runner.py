@@ -111,10 +111,12 @@ VERBS = {"up": ("applying", "applied", "nothing to apply"),
 
 def _run(project: Project, direction: str, allow_changed: bool, progress: Progress,
          choose: Callable[[Status], list[MigrationFile]],
-         before: Callable[[Any], None] | None = None) -> int:
+         before: Callable[[Any], None] | None = None,
+         vet: Callable[[Any, list[MigrationFile]], None] | None = None) -> int:
     """Up and down alike: lock, check the history, refuse to start while a run the other way is
-    half done, then run what `choose` picks from the fresh status; return how many ran. `before`
-    runs under the lock once there is something to run (the backup of `up --backup`)."""
+    half done, then run what `choose` picks from the fresh status; return how many ran. `vet`
+    sees what was chosen first and may refuse it (the lint of `up`); `before` runs under the lock
+    once there is something to run (the backup of `up --backup`)."""
     other = "down" if direction == "up" else "up"
     doing, done, nothing = VERBS[direction]
     with project.session(progress) as conn:
@@ -125,6 +127,8 @@ def _run(project: Project, direction: str, allow_changed: bool, progress: Progre
                 raise MigrationsError(f"{project.settings.migrations / row.name}: its {other} was "
                                       f"interrupted; finish it with `schemashift {other}` first")
         chosen = choose(status)
+        if chosen and vet is not None:
+            vet(conn, chosen)
         if chosen and before is not None:
             before(conn)
         executor = project.backend.executor(conn, project.table, allow_changed)
@@ -141,7 +145,8 @@ def _run(project: Project, direction: str, allow_changed: bool, progress: Progre
 
 
 def up(project: Project, to: str | None, allow_changed: bool, progress: Progress,
-       before: Callable[[Any], None] | None = None) -> int:
+       before: Callable[[Any], None] | None = None,
+       vet: Callable[[Any, list[MigrationFile]], None] | None = None) -> int:
     """Apply pending migrations up to `to` (default: all), oldest first; return how many ran."""
     target = project.version(to) if to else None
 
@@ -153,7 +158,7 @@ def up(project: Project, to: str | None, allow_changed: bool, progress: Progress
                                   "is already applied")
         return pending
 
-    return _run(project, "up", allow_changed, progress, choose, before)
+    return _run(project, "up", allow_changed, progress, choose, before, vet)
 
 
 def down_targets(applied: list[int], project: Project, to: str | None, steps: int | None) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ...migrations.errors import MigrationsError
 from ...migrations.files import MigrationFile
-from ...migrations.history import inline
+from .history_sql import PgHistoryTable, inline
 from ...migrations.runner import Project, down_targets
 from .steps import ADD_VALUE_IN_TRANSACTION_SINCE, steps
 
@@ -22,7 +22,7 @@ def render_up(project: Project, to: str | None) -> str:
     target = project.version(to) if to else None
     chosen = [f for f in project.files if target is None or f.version <= target]
     header = [f"-- schemashift up --sql: {len(chosen)} migration(s), history in {project.table}"]
-    ddl = [statement.as_string(None) + ";" for statement in project.table.ddl()]
+    ddl = [statement.as_string(None) + ";" for statement in PgHistoryTable.of(project.table).ddl()]
     return "\n".join([*header, *ddl, *(_render(project, f, "up") for f in chosen)]) + "\n"
 
 
@@ -38,7 +38,7 @@ def _render(project: Project, migration: MigrationFile, direction: str) -> str:
     plan = steps(migration.section(direction), str(migration.path), ASSUMED_SERVER_VERSION)
     if not plan and direction == "down":
         raise MigrationsError(f"{migration.path}: the down section is empty, nothing reverts it")
-    record = inline(project.table.insert(migration.version, migration.name, migration.checksum, direction,
+    record = inline(PgHistoryTable.of(project.table).insert(migration.version, migration.name, migration.checksum, direction,
                                          success=True, steps_done=len(plan))).as_string(None) + ";"
     lines = [f"\n-- {migration.name} ({direction})"]
     for index, step in enumerate(plan):

@@ -15,6 +15,7 @@ from . import backup, offline
 from .run_session import connect, flushed_once, locked_session
 from .run_executor import Executor
 from ...migrations.history import HistoryTable, Row
+from .history_sql import PgHistoryTable
 
 if TYPE_CHECKING:
     from ...migrations.runner import Project
@@ -23,33 +24,33 @@ if TYPE_CHECKING:
 class PostgresRunBackend:
     def session(self, url: str | None, table: HistoryTable, lock_timeout: float,
                 on_wait: Callable[[], None]) -> AbstractContextManager[psycopg.Connection]:
-        return locked_session(url, table, lock_timeout, on_wait)
+        return locked_session(url, PgHistoryTable.of(table), lock_timeout, on_wait)
 
     def reader(self, url: str | None) -> AbstractContextManager[psycopg.Connection]:
         return connect(url)
 
     def has_history(self, conn: psycopg.Connection, table: HistoryTable) -> bool:
-        return table.exists(conn)
+        return PgHistoryTable.of(table).exists(conn)
 
     def forget(self, conn: psycopg.Connection, table: HistoryTable) -> None:
         """Drop the history table, and its schema unless that is `public`."""
         if table.schema == "public":
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table.ident))
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(PgHistoryTable.of(table).ident))
         else:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(table.schema)))
 
     def rows(self, conn: psycopg.Connection, table: HistoryTable) -> list[Row]:
-        return table.rows(conn)
+        return PgHistoryTable.of(table).rows(conn)
 
     def record(self, conn: psycopg.Connection, table: HistoryTable, version: int, name: str, checksum: str,
                action: str) -> None:
-        conn.execute(*table.insert(version, name, checksum, action, success=True))
+        conn.execute(*PgHistoryTable.of(table).insert(version, name, checksum, action, success=True))
 
     def transaction(self, conn: psycopg.Connection) -> AbstractContextManager[None]:
         return conn.transaction()  # type: ignore[return-value]
 
     def executor(self, conn: psycopg.Connection, table: HistoryTable, allow_changed: bool) -> Executor:
-        return Executor(conn, table, allow_changed)
+        return Executor(conn, PgHistoryTable.of(table), allow_changed)
 
     def durable(self, conn: psycopg.Connection) -> AbstractContextManager[None]:
         return flushed_once(conn)

@@ -31,7 +31,8 @@ from psycopg import pq, sql
 
 from ...migrations.errors import HistoryMismatch, MigrationFailed, MigrationsError
 from ...migrations.files import MigrationFile
-from ...migrations.history import TRANSACTION_DURATION, Bound, HistoryTable, State
+from ...migrations.history import State
+from .history_sql import TRANSACTION_DURATION, Bound, PgHistoryTable
 from .steps import Step, steps
 
 
@@ -40,7 +41,7 @@ class Executor:
     """Runs migrations on a locked autocommit session."""
 
     conn: psycopg.Connection
-    table: HistoryTable
+    table: PgHistoryTable
     allow_changed: bool = False
 
     def run_all(self, chosen: list[MigrationFile], direction: str, state: State,

@@ -17,12 +17,12 @@ from collections.abc import Callable
 import psycopg
 
 from ...migrations.errors import LockTimeout
-from ...migrations.history import HistoryTable
+from .history_sql import PgHistoryTable
 
 POLL_SECONDS = (0.05, 0.25)
 
 
-def acquire(conn: psycopg.Connection, table: HistoryTable, timeout: float,
+def acquire(conn: psycopg.Connection, table: PgHistoryTable, timeout: float,
             on_wait: Callable[[], None] = lambda: None) -> None:
     """Take the run lock on an autocommit connection, waiting at most `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -39,10 +39,10 @@ def acquire(conn: psycopg.Connection, table: HistoryTable, timeout: float,
         time.sleep(random.uniform(*POLL_SECONDS))
 
 
-def _try(conn: psycopg.Connection, table: HistoryTable) -> bool:
+def _try(conn: psycopg.Connection, table: PgHistoryTable) -> bool:
     row = conn.execute("SELECT pg_try_advisory_lock(%s)", [table.lock_key]).fetchone()
     return bool(row and row[0])
 
 
-def release(conn: psycopg.Connection, table: HistoryTable) -> None:
+def release(conn: psycopg.Connection, table: PgHistoryTable) -> None:
     conn.execute("SELECT pg_advisory_unlock(%s)", [table.lock_key])

@@ -11,7 +11,7 @@ import psycopg
 from ...urls import normalize_url
 from . import run_lock as lock
 from ...migrations.errors import ConnectError
-from ...migrations.history import HistoryTable
+from .history_sql import PgHistoryTable
 
 # A killed client's backend keeps running its statement, holding the run lock, until it next talks
 # to the client; from PostgreSQL 14 it can check for a closed socket while it works.
@@ -32,7 +32,7 @@ def connect(url: str | None) -> psycopg.Connection:
 
 
 @contextlib.contextmanager
-def locked_session(url: str | None, table: HistoryTable, lock_timeout: float,
+def locked_session(url: str | None, table: PgHistoryTable, lock_timeout: float,
                    on_wait: Callable[[], None] = lambda: None) -> Iterator[psycopg.Connection]:
     """A connection holding the run lock, with the history table created; closed on exit."""
     with connect(url) as conn:

@@ -24,7 +24,7 @@ from ..base import InspectOptions, ScratchServer
 from . import databases
 from ...migrations.history import HistoryTable
 from .inspect import SCHEMA, inspect_connection, inspect_file
-from .run_backend import SqliteRunBackend, table_name
+from .run_backend import SqliteRunBackend
 from .sqltext import quote, tokens, unquote
 
 # A literal, as the tokenizer prints it (a sign is a token of its own: "- 1").
@@ -59,7 +59,7 @@ class SqliteDialect:
 
     def table_named(self, spec: str) -> tuple[str, str]:
         schema, _, name = spec.rpartition(".")
-        return SCHEMA, table_name(HistoryTable(schema or "public", name))
+        return SCHEMA, HistoryTable(schema or "public", name).flat_name
 
     def can_alter(self, old: DbObject, new: DbObject) -> bool:
         """Tables are altered (by ALTER or a rebuild); everything else is dropped and created."""

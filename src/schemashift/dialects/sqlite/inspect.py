@@ -11,7 +11,7 @@ from urllib.parse import quote as quote_uri
 
 from ...errors import SourceError
 from ...model import Column, Constraint, Index, Schema, Table, Trigger, View
-from .sqltext import join, paren_group, quote, split_top, tokens, unquote, upper_words
+from .sqltext import join, paren_group, quote, split_top, tokens, unquote
 
 SCHEMA = "main"
 _TABLE_CONSTRAINT_WORDS = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}

@@ -8,8 +8,7 @@
   it was. The runner owns the transaction: a file's own `BEGIN`/`COMMIT` (as `diff` writes them)
   are left to it, and a file that turns `PRAGMA foreign_keys` off (a table rebuild) gets that
   before the transaction and foreign keys back on after, since the pragma is a no-op inside one.
-- SQLite has one namespace: the history table `schema.name` is `name` when the schema is `public`
-  or `main`, else `schema_name`.
+- SQLite has one namespace: the history table is `HistoryTable.flat_name`.
 """
 
 from __future__ import annotations
@@ -22,13 +21,13 @@ import random
 import re
 import sqlite3
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...migrations import python_migrations
 from ...migrations.errors import LockTimeout, MigrationFailed, MigrationsError
 from ...migrations.files import MigrationFile
 from ...migrations.history import HistoryTable, Row, State
@@ -46,7 +45,7 @@ _COLUMNS = "id, version, name, checksum, action, success, steps_done, applied_at
 
 
 def table_name(table: HistoryTable) -> str:
-    return table.name if table.schema in ("public", "main") else f"{table.schema}_{table.name}"
+    return table.flat_name
 
 
 class SqliteRunBackend:
@@ -228,15 +227,7 @@ class SqliteExecutor:
 
     def _body(self, migration: MigrationFile, direction: str, body: list[tuple[int, str]]) -> None:
         if migration.is_python:
-            function = getattr(migration.load_module(), direction, None)
-            if function is None:
-                raise MigrationsError(f"{migration.path}: defines no {direction}(conn)")
-            try:
-                function(self.conn)
-            except Exception as exc:
-                frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(migration.path)]
-                raise MigrationFailed(str(migration.path), frames[-1].lineno if frames else None, f"{direction}()",
-                                      f"{type(exc).__name__}: {exc}".strip()) from None
+            python_migrations.call(migration, direction, self.conn)
             return
         for line, text in body:
             try:

@@ -1,0 +1,112 @@
+"""The information_schema queries the inspector runs: one per object kind, each filtered to one
+database (`%(db)s`) in SQL, so their number never grows with the number of tables."""
+
+from __future__ import annotations
+
+# Base tables with engine, default collation and charset, explicit options and comment.
+TABLES = """
+SELECT t.TABLE_NAME, t.TABLE_TYPE, t.ENGINE, t.TABLE_COLLATION, c.CHARACTER_SET_NAME, t.CREATE_OPTIONS,
+       t.TABLE_COMMENT
+FROM information_schema.TABLES t
+LEFT JOIN information_schema.COLLATIONS c ON c.COLLATION_NAME = t.TABLE_COLLATION
+WHERE t.TABLE_SCHEMA = %(db)s AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+ORDER BY t.TABLE_NAME
+"""
+
+# Every column of every table and view, in table order (information_schema joins are slow: the
+# inspector leaves out the views' columns itself).
+COLUMNS = """
+SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, IS_NULLABLE, COLUMN_TYPE,
+       CHARACTER_SET_NAME, COLLATION_NAME, EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = %(db)s
+ORDER BY TABLE_NAME, ORDINAL_POSITION
+"""
+
+# Index columns (PRIMARY, UNIQUE and plain keys, FULLTEXT, SPATIAL), in key order.
+INDEXES = """
+SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, COLLATION, INDEX_TYPE, INDEX_COMMENT, IGNORED
+FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = %(db)s
+ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
+"""
+
+# Foreign key columns on both sides, in key order.
+FOREIGN_KEY_COLUMNS = """
+SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME,
+       REFERENCED_COLUMN_NAME
+FROM information_schema.KEY_COLUMN_USAGE
+WHERE TABLE_SCHEMA = %(db)s AND REFERENCED_TABLE_NAME IS NOT NULL
+ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION
+"""
+
+# Foreign keys' actions.
+FOREIGN_KEY_ACTIONS = """
+SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE
+FROM information_schema.REFERENTIAL_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = %(db)s
+"""
+
+# CHECK constraints, table-level and column-level (LEVEL says which).
+CHECKS = """
+SELECT TABLE_NAME, CONSTRAINT_NAME, LEVEL, CHECK_CLAUSE
+FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = %(db)s
+ORDER BY TABLE_NAME, CONSTRAINT_NAME
+"""
+
+# Views: the server's own text of the query, its options.
+VIEWS = """
+SELECT TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, SECURITY_TYPE, ALGORITHM
+FROM information_schema.VIEWS
+WHERE TABLE_SCHEMA = %(db)s
+ORDER BY TABLE_NAME
+"""
+
+# Triggers, in their firing order per table and event.
+TRIGGERS = """
+SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT, ACTION_ORDER
+FROM information_schema.TRIGGERS
+WHERE TRIGGER_SCHEMA = %(db)s
+ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER
+"""
+
+# Procedures and functions with their characteristics and body.
+ROUTINES = """
+SELECT ROUTINE_NAME, ROUTINE_TYPE, DTD_IDENTIFIER, ROUTINE_DEFINITION, IS_DETERMINISTIC, SQL_DATA_ACCESS,
+       SECURITY_TYPE, ROUTINE_COMMENT
+FROM information_schema.ROUTINES
+WHERE ROUTINE_SCHEMA = %(db)s
+ORDER BY ROUTINE_TYPE, ROUTINE_NAME
+"""
+
+# Routine parameters, in order (position 0 is a function's result: left out).
+PARAMETERS = """
+SELECT SPECIFIC_NAME, ROUTINE_TYPE, PARAMETER_MODE, PARAMETER_NAME, DTD_IDENTIFIER
+FROM information_schema.PARAMETERS
+WHERE SPECIFIC_SCHEMA = %(db)s AND ORDINAL_POSITION > 0
+ORDER BY SPECIFIC_NAME, ROUTINE_TYPE, ORDINAL_POSITION
+"""
+
+# Events: schedule, state and body; CREATED to tell a default STARTS (the creation time) apart.
+EVENTS = """
+SELECT EVENT_NAME, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, STARTS, ENDS,
+       STATUS, ON_COMPLETION, EVENT_COMMENT, CREATED
+FROM information_schema.EVENTS
+WHERE EVENT_SCHEMA = %(db)s
+ORDER BY EVENT_NAME
+"""
+
+# Partitions and subpartitions, in order.
+PARTITIONS = """
+SELECT TABLE_NAME, PARTITION_NAME, SUBPARTITION_NAME, PARTITION_METHOD, SUBPARTITION_METHOD,
+       PARTITION_EXPRESSION, SUBPARTITION_EXPRESSION, PARTITION_DESCRIPTION, PARTITION_COMMENT
+FROM information_schema.PARTITIONS
+WHERE TABLE_SCHEMA = %(db)s AND PARTITION_NAME IS NOT NULL
+ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION
+"""
+
+ALL = {"tables": TABLES, "columns": COLUMNS, "indexes": INDEXES, "foreign_key_columns": FOREIGN_KEY_COLUMNS,
+       "foreign_key_actions": FOREIGN_KEY_ACTIONS,
+       "checks": CHECKS, "views": VIEWS, "triggers": TRIGGERS, "routines": ROUTINES,
+       "parameters": PARAMETERS, "events": EVENTS, "partitions": PARTITIONS}
