@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import dialects, differ
 from .dialects.base import Dialect, InspectOptions, ScratchServer
@@ -18,6 +18,9 @@ from .model import Schema
 from .plan import Plan, Statement
 from .runtime.gcpause import gc_paused
 from .sources import open_source
+
+if TYPE_CHECKING:
+    from .online_flags import OnlineOptions
 
 # A source spec (URL, database file, .sql file or folder, `empty`, `migrations:DIR`, `python:…`) or a
 # connection of one of the dialects' drivers (psycopg, sqlite3, …).
@@ -60,8 +63,9 @@ def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_s
     return schema
 
 
-def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> Plan:
-    """The ordered plan between two inspected schemas of one dialect (drops included; see `Plan.check_safe`)."""
+def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True, online: OnlineOptions | None = None) -> Plan:
+    """The ordered plan between two inspected schemas of one dialect (drops included; see `Plan.check_safe`);
+    with `online`, in its lock-light form (PostgreSQL: see `dialects.postgres.online`)."""
     if source.dialect != target.dialect:
         raise SourceError(f"cannot mix dialects in one command: {source.dialect} and {target.dialect}")
     engine = dialects.by_name(source.dialect)
@@ -69,13 +73,18 @@ def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> 
         plan = engine.render(differ.diff(source, target, engine), source, target)
     if not privileges:
         plan.statements = [s for s in plan.statements if s.kind != "grant"]
-    return plan
+    if online is None:
+        return plan
+    online_form = getattr(engine, "online_plan", None)  # PostgreSQL's; other engines have none yet
+    if online_form is None:
+        raise SourceError(f"--online is not available for {source.dialect}")
+    return online_form(plan, source, target, online)
 
 
 def diff(source: Source, target: Source, *, schemas: list[str] | str | None = None,
          exclude_schemas: list[str] | str | None = None, ignore_extension_versions: bool = False,
          ignore_tables: Sequence[str] = (), privileges: bool = True, dev_url: str | None = None,
-         pg_bin: str | None = None, dialect: str | None = None) -> Plan:
+         pg_bin: str | None = None, dialect: str | None = None, online: OnlineOptions | None = None) -> Plan:
     """The plan that turns `source` into `target`.
 
     Both sides are inspected at once, on two threads: each mostly waits on its server (the drivers
@@ -92,16 +101,16 @@ def diff(source: Source, target: Source, *, schemas: list[str] | str | None = No
 
     with gc_paused(), ThreadPoolExecutor(max_workers=1 if source is target else 2) as pool:
         sides = [pool.submit(prepared, side, as_source) for side, as_source in ((source, True), (target, False))]
-        return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges)
+        return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges, online=online)
 
 
-def apply(plan: Plan | list[Statement], target: Source, *, dialect: str | None = None) -> None:
+def apply(plan: Plan | list[Statement], target: Source, *, dialect: str | None = None, lock_retries: int = 0) -> None:
     """Run a plan on `target` the way the engine's own client would run its SQL (see each
     dialect's `apply`: on PostgreSQL, transactional statements together and each non-transactional
-    one on its own)."""
+    one on its own); a transaction that hits its lock_timeout is run again up to `lock_retries` times."""
     engine = dialects.choose([target], dialect)
     with _connected(target, engine, ScratchServer()) as conn:
-        engine.apply(plan if isinstance(plan, Plan) else Plan(list(plan)), conn)
+        engine.apply(plan if isinstance(plan, Plan) else Plan(list(plan)), conn, lock_retries=lock_retries)
 
 
 class Migration:

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from .errors import EXIT_DIFFERENCES, EXIT_ERROR, SchemashiftError, redact
+from .online_flags import online_options
 
 TRACEBACK_FLAG = "--traceback"
 
@@ -130,8 +131,10 @@ def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
 @click.argument("source")
 @click.argument("target")
 @click.option("--unsafe", is_flag=True, help="Allow destructive statements (drops, data-losing type changes).")
+@online_options
 @inspect_options
-def diff_command(source: str, target: str, unsafe: bool, output_format: str, options: dict[str, Any]) -> int:
+def diff_command(source: str, target: str, unsafe: bool, output_format: str, options: dict[str, Any],
+                 online: bool | None, online_lock_timeout: str | None) -> int:
     """Print the SQL that turns SOURCE into TARGET.
 
     SOURCE and TARGET are each a database (a postgresql:// URL, a sqlite:/// URL or .db file), a .sql
@@ -141,11 +144,15 @@ def diff_command(source: str, target: str, unsafe: bool, output_format: str, opt
     (embedded unless --dev-url or --pg-bin says otherwise), in memory for SQLite. Databases are only
     read. schemashift's own history table is left out.
 
-    Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given.
+    Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given; with
+    --online, so are statements that rewrite a table (see docs/notes-online.md).
     """
     from . import api  # here, not at start-up: --help stays fast
+    from .config import load_settings
+    from .online_flags import from_settings
 
-    plan = api.diff(source, target, **options)
+    settings = load_settings({"online": online, "online_lock_timeout": online_lock_timeout})
+    plan = api.diff(source, target, **options, online=from_settings(settings))
     if not unsafe:
         plan.check_safe()
     if output_format == "json":
@@ -176,10 +183,12 @@ def dump_command(source: str, output_format: str, options: dict[str, Any]) -> in
 
 from .lint_command import lint  # noqa: E402
 from .migrations.commands import COMMANDS  # noqa: E402
+from .rehearse_command import rehearse  # noqa: E402
 from .runtime.server_commands import server  # noqa: E402
 
 cli.add_command(server)
 cli.add_command(lint)
+cli.add_command(rehearse)
 
 for _command in COMMANDS:
     cli.add_command(_command)

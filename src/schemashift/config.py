@@ -36,6 +36,11 @@ class Settings:
     target: str | None = None
     # The engine of sources that do not name one (.sql files, folders): postgresql, sqlite, mysql.
     dialect: str | None = None
+    # `--online`: `new` and `sync` write the plan's lock-light form, each locking statement under
+    # `SET LOCAL lock_timeout = online_lock_timeout`; a step that hits it is retried `lock_retries` times.
+    online: bool = False
+    online_lock_timeout: str = "100ms"
+    lock_retries: int = 5
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -99,6 +104,13 @@ def _convert(name: str, value: object) -> object:
             return float(value)  # type: ignore[arg-type]
         except ValueError:
             raise SchemashiftError(f"lock_timeout must be a number of seconds, not {value!r}") from None
+    if name == "online":
+        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+    if name == "lock_retries":
+        try:
+            return int(value)  # type: ignore[call-overload]
+        except ValueError:
+            raise SchemashiftError(f"lock_retries must be a whole number, not {value!r}") from None
     if name in ("url", "dev_url"):
         return normalize_url(str(value))
     if name == "dialect":

@@ -88,8 +88,9 @@ class Dialect(Protocol):
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:
         """The ordered statements that make the changes."""
 
-    def apply(self, plan: Plan, conn: Any) -> None:
-        """Run `plan` on `conn` as a user's client would; a failure is one SchemashiftError line."""
+    def apply(self, plan: Plan, conn: Any, *, lock_retries: int = 0) -> None:
+        """Run `plan` on `conn` as a user's client would; a failure is one SchemashiftError line.
+        `lock_retries`: times a transaction that hit its lock_timeout is run again (where there is one)."""
 
     # --- versioned migrations --------------------------------------------------------------------
     def run_backend(self) -> RunBackend:

@@ -49,7 +49,8 @@ class RunBackend(Protocol):
     def transaction(self, conn: Any) -> AbstractContextManager[None]:
         """A block whose rows are committed together."""
 
-    def executor(self, conn: Any, table: HistoryTable, allow_changed: bool) -> Executor: ...
+    def executor(self, conn: Any, table: HistoryTable, allow_changed: bool, lock_retries: int = 0) -> Executor:
+        """Runs migrations; `lock_retries`: times a step that hit its lock_timeout is run again."""
 
     def durable(self, conn: Any) -> AbstractContextManager[None]:
         """A block after which everything committed in it is on disk."""

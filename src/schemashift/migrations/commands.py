@@ -15,6 +15,7 @@ import click
 
 from ..config import Settings, find_config, load_settings
 from ..errors import EXIT_ERROR, SchemashiftError
+from ..online_flags import lock_retries_option, online_options
 from . import checksum
 from .files import read_folder, write_new
 from .fleet_cli import fleet_options
@@ -23,7 +24,8 @@ from .fleet_cli import fleet_options
 # that `schemashift --help` stays fast.
 
 
-SETTING_OPTIONS = ("url", "migrations", "history_table", "lock_timeout", "dev_url", "pg_bin", "target", "dialect")
+SETTING_OPTIONS = ("url", "migrations", "history_table", "lock_timeout", "dev_url", "pg_bin", "target", "dialect",
+                   "online", "online_lock_timeout", "lock_retries")
 
 
 def _command(func: Callable[..., None]) -> click.Command:
@@ -77,6 +79,7 @@ def init(settings: Settings) -> None:
 @_command
 @click.argument("message")
 @target_option
+@online_options
 @click.option("--empty", is_flag=True, help="Write empty up and down sections instead of a diff.")
 @click.option("--python", is_flag=True, help="Write a Python migration with up(conn) and down(conn).")
 def new(settings: Settings, message: str, empty: bool, python: bool) -> None:
@@ -126,6 +129,8 @@ def check(settings: Settings) -> None:
 
 @_command
 @target_option
+@online_options
+@lock_retries_option
 @click.option("--yes", is_flag=True, help="Apply without asking.")
 @click.option("--unsafe", is_flag=True, help="Allow destructive statements (drops, data-losing type changes).")
 def sync(settings: Settings, yes: bool, unsafe: bool) -> None:
@@ -168,6 +173,7 @@ def hash_(settings: Settings) -> None:
 
 
 @_command
+@lock_retries_option
 @click.option("--to", help="Apply up to this version (default: all).")
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it (no connection).")
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")

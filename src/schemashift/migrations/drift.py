@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config import Settings
+from ..online_flags import from_settings
 from ..errors import SchemashiftError
 from ..model import Schema
 from ..plan import Plan
@@ -66,13 +67,14 @@ class Sync:
         """What turns the database, as it is now, into the target."""
         from .. import api
 
-        return api.diff_schemas(source_schema(self.settings, self.settings.url or ""), self.target)
+        return api.diff_schemas(source_schema(self.settings, self.settings.url or ""), self.target,
+                                online=from_settings(self.settings))
 
     def apply(self, plan: Plan) -> None:
         """Apply the plan, then compare again: what is left is reported, not assumed away."""
         from .. import api
 
-        api.apply(plan, self.settings.url or "")
+        api.apply(plan, self.settings.url or "", lock_retries=self.settings.lock_retries)
         left = self.plan()
         if left:
             raise SchemashiftError(f"applied, but {len(left.statements)} difference(s) remain: "

@@ -131,7 +131,7 @@ def _run(project: Project, direction: str, allow_changed: bool, progress: Progre
             vet(conn, chosen)
         if chosen and before is not None:
             before(conn)
-        executor = project.backend.executor(conn, project.table, allow_changed)
+        executor = project.backend.executor(conn, project.table, allow_changed, project.settings.lock_retries)
         with project.backend.durable(conn):
             try:
                 for migration, ms in executor.run_all(chosen, direction, status.state,

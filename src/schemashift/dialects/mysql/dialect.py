@@ -56,7 +56,7 @@ class MysqlDialect:
     def inspect(self, conn: Any, options: InspectOptions | None = None) -> Schema:
         return inspect_connection(conn)
 
-    def apply(self, plan: Plan, conn: Any) -> None:
+    def apply(self, plan: Plan, conn: Any, *, lock_retries: int = 0) -> None:
         """Each statement on its own, as the client runs a script: MySQL commits around DDL anyway."""
         with conn.cursor() as cur:
             for st in plan.statements:

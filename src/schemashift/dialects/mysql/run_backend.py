@@ -96,7 +96,8 @@ class MysqlRunBackend:
             raise
         conn.commit()
 
-    def executor(self, conn: Any, table: HistoryTable, allow_changed: bool) -> MysqlExecutor:
+    def executor(self, conn: Any, table: HistoryTable, allow_changed: bool,
+                 lock_retries: int = 0) -> MysqlExecutor:  # no lock_timeout step to retry
         return MysqlExecutor(conn, table, allow_changed)
 
     def durable(self, conn: Any) -> contextlib.AbstractContextManager[None]:

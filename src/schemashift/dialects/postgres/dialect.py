@@ -37,6 +37,8 @@ from ...sqlfiles import SqlFile
 from ..base import InspectOptions, ScratchServer
 from . import connection, loader, render_code, render_tables, render_types  # noqa: F401  (render_* register renderers)
 from .inspect import inspect_connection
+from ...online_flags import OnlineOptions
+from .online import clear_invalid_index, online_plan, starts_transaction, with_lock_retries
 from .run_backend import PostgresRunBackend
 from .server_match import for_comparison
 from .servers import get_server
@@ -174,8 +176,14 @@ class PostgresDialect:
                 statements += lookup(RENAME, change.new, "rename")(change.old, change.new, ctx)
         return order(_fold_implied(statements, implied))
 
-    def apply(self, plan: Plan, conn: psycopg.Connection) -> None:
-        """Transactional statements together, each non-transactional one on its own.
+    def online_plan(self, plan: Plan, source: Schema, target: Schema, options: OnlineOptions) -> Plan:
+        """The plan's lock-light form (`--online`); see online.py."""
+        return online_plan(plan, source, target, options)
+
+    def apply(self, plan: Plan, conn: psycopg.Connection, *, lock_retries: int = 0) -> None:
+        """Transactional statements together, each non-transactional one on its own, and each
+        `SET LOCAL lock_timeout` of an online plan starts a transaction of its own, run again up to
+        `lock_retries` times when it hits the timeout.
 
         A failure rolls back the transaction it happened in; statements already committed on their
         own (e.g. `ALTER TYPE … ADD VALUE`) stay, as PostgreSQL gives no way to undo them in a
@@ -185,26 +193,45 @@ class PostgresDialect:
         batch: list[Statement] = []
         for st in plan.statements:
             if st.transactional:
+                if starts_transaction(st):
+                    _run_batch(conn, batch, lock_retries)
+                    batch = []
                 batch.append(st)
                 continue
-            _run_batch(conn, batch)
+            _run_batch(conn, batch, lock_retries)
             batch = []
-            _run(conn, st)
-        _run_batch(conn, batch)
+            _run_alone(conn, st, lock_retries)
+        _run_batch(conn, batch, lock_retries)
 
 
-def _run_batch(conn: psycopg.Connection, batch: list[Statement]) -> None:
+def _run_batch(conn: psycopg.Connection, batch: list[Statement], lock_retries: int = 0) -> None:
     if not batch:
         return
-    with conn.transaction():
-        for st in batch:
-            _run(conn, st)
+
+    def attempt(retryable: bool) -> None:
+        with conn.transaction():
+            for st in batch:
+                _run(conn, st, retryable)
+
+    with_lock_retries(attempt, lock_retries)
 
 
-def _run(conn: psycopg.Connection, st: Statement) -> None:
+def _run_alone(conn: psycopg.Connection, st: Statement, lock_retries: int) -> None:
+    """A non-transactional statement; a concurrent index build first clears a failed one's leftover."""
+
+    def attempt(retryable: bool) -> None:
+        clear_invalid_index(conn, st.sql)
+        _run(conn, st, retryable)
+
+    with_lock_retries(attempt, lock_retries)
+
+
+def _run(conn: psycopg.Connection, st: Statement, retryable: bool = False) -> None:
     try:
         conn.execute(st.sql.encode())  # bytes: sent as-is, no client-side placeholder parsing
     except psycopg.Error as exc:
+        if retryable and isinstance(exc, psycopg.errors.LockNotAvailable):
+            raise  # rolled back, and run again by with_lock_retries
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SchemashiftError(f"applying `{st.sql.splitlines()[0][:120]}` failed: {message}") from None
 

@@ -49,8 +49,9 @@ class PostgresRunBackend:
     def transaction(self, conn: psycopg.Connection) -> AbstractContextManager[None]:
         return conn.transaction()  # type: ignore[return-value]
 
-    def executor(self, conn: psycopg.Connection, table: HistoryTable, allow_changed: bool) -> Executor:
-        return Executor(conn, PgHistoryTable.of(table), allow_changed)
+    def executor(self, conn: psycopg.Connection, table: HistoryTable, allow_changed: bool,
+                 lock_retries: int = 0) -> Executor:
+        return Executor(conn, PgHistoryTable.of(table), allow_changed, lock_retries)
 
     def durable(self, conn: psycopg.Connection) -> AbstractContextManager[None]:
         return flushed_once(conn)

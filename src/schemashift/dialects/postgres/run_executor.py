@@ -33,6 +33,7 @@ from ...migrations.errors import HistoryMismatch, MigrationFailed, MigrationsErr
 from ...migrations.files import MigrationFile
 from ...migrations.history import State
 from .history_sql import TRANSACTION_DURATION, Bound, PgHistoryTable
+from .online import clear_invalid_index, with_lock_retries
 from .steps import Step, steps
 
 
@@ -43,6 +44,7 @@ class Executor:
     conn: psycopg.Connection
     table: PgHistoryTable
     allow_changed: bool = False
+    lock_retries: int = 0  # times a step of a multi-step migration that hit its lock_timeout is run again
 
     def run_all(self, chosen: list[MigrationFile], direction: str, state: State,
                 announce: Callable[[str], None]) -> Iterator[tuple[MigrationFile, int]]:
@@ -98,7 +100,8 @@ class Executor:
                     except MigrationsError as exc:
                         unreadable = exc
                         break
-                    if item is None or item[1] is None or len(item[1]) != 1 or not item[1][0].transactional:
+                    if item is None or item[1] is None or len(item[1]) != 1 or not item[1][0].transactional \
+                            or item[1][0].bounded and self.lock_retries:  # retried: see _execute
                         other = item
                         if len(batch) - reported > 1:  # all in flight now; no result is read until the end
                             announce(f"{batch[reported][0].name} to {batch[-1][0].name}")
@@ -163,12 +166,21 @@ class Executor:
 
     def _execute(self, migration: MigrationFile, step: Step, record: Bound) -> None:
         """One step of a multi-step migration and its count in the history row: together in a
-        transaction, or the statement alone in autocommit and then the count."""
+        transaction, or the statement alone in autocommit and then the count. A concurrent index
+        build first drops the INVALID index a failed build left; a step that hits its lock_timeout
+        is run again (`lock_retries`)."""
+        with_lock_retries(lambda retryable: self._attempt(migration, step, record, retryable), self.lock_retries)
+
+    def _attempt(self, migration: MigrationFile, step: Step, record: Bound, retryable: bool) -> None:
         with self.conn.transaction() if step.transactional else contextlib.nullcontext():
             for statement in step.statements:
                 try:
+                    if not step.transactional:
+                        clear_invalid_index(self.conn, statement.sql)
                     self.conn.execute(statement.sql.encode())
                 except psycopg.Error as exc:
+                    if retryable and isinstance(exc, psycopg.errors.LockNotAvailable):
+                        raise  # rolled back, run again by with_lock_retries
                     error = exc.diag.message_primary or str(exc).strip()
                     raise MigrationFailed(str(migration.path), statement.line, statement.sql, error) from None
             self.conn.execute(*record)

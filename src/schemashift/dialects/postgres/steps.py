@@ -9,6 +9,9 @@ migration is one step, so it is all-or-nothing. The reasons, each found from the
 - `ALTER TYPE ... ADD VALUE` (alone before PostgreSQL 12) ends its transaction when a later
   statement of the file mentions the new label, because a label cannot be used in the transaction
   that added it ("unsafe use of new value");
+- a `SET LOCAL lock_timeout` (as `--online` writes one before each statement that locks a live
+  table) starts a transaction of its own, so that statement's lock is released at its commit and
+  a step that hits the timeout can be retried alone;
 - `-- schemashift:no-transaction` makes every statement its own step.
 """
 
@@ -44,6 +47,7 @@ class Step:
 
     statements: tuple[Statement, ...]
     transactional: bool
+    bounded: bool = False  # begins with `SET LOCAL lock_timeout`: run again when it hits it
 
 
 def parse(section: Section, path: str) -> list[tuple[Statement, str, Node]]:
@@ -75,10 +79,11 @@ def steps(section: Section, path: str, server_version: int) -> list[Step]:
     parsed = parse(section, path)
     result: list[Step] = []
     group: list[Statement] = []
+    bounded = False
 
     def close_group() -> None:
         if group:
-            result.append(Step(tuple(group), transactional=True))
+            result.append(Step(tuple(group), transactional=True, bounded=bounded))
             group.clear()
 
     for index, (statement, kind, node) in enumerate(parsed):
@@ -86,6 +91,11 @@ def steps(section: Section, path: str, server_version: int) -> list[Step]:
             close_group()
             result.append(Step((statement,), transactional=False))
             continue
+        if kind == "VariableSetStmt" and node.get("is_local") and node.get("name") == "lock_timeout":
+            close_group()
+            bounded = True
+        elif not group:
+            bounded = False
         group.append(statement)
         if kind == "AlterEnumStmt" and "oldVal" not in node:
             if any(_mentions(later, node["newVal"]) for _, _, later in parsed[index + 1 :]):

@@ -51,7 +51,7 @@ class SqliteDialect:
     def inspect(self, conn: sqlite3.Connection, options: InspectOptions | None = None) -> Schema:
         return inspect_connection(conn)
 
-    def apply(self, plan: Plan, conn: sqlite3.Connection) -> None:
+    def apply(self, plan: Plan, conn: sqlite3.Connection, *, lock_retries: int = 0) -> None:  # no lock_timeout
         databases.apply(plan.sql, conn)
 
     def run_backend(self) -> SqliteRunBackend:

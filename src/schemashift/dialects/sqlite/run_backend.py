@@ -87,7 +87,8 @@ class SqliteRunBackend:
             raise
         conn.execute("COMMIT")
 
-    def executor(self, conn: sqlite3.Connection, table: HistoryTable, allow_changed: bool) -> SqliteExecutor:
+    def executor(self, conn: sqlite3.Connection, table: HistoryTable, allow_changed: bool,
+                 lock_retries: int = 0) -> SqliteExecutor:  # SQLite has no lock_timeout to retry
         return SqliteExecutor(self, conn, table)
 
     def durable(self, conn: sqlite3.Connection) -> contextlib.AbstractContextManager[None]:
