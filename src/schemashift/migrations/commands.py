@@ -19,6 +19,7 @@ from ..errors import EXIT_ERROR, SchemashiftError
 from ..online_flags import lock_retries_option, online_options
 from . import checksum
 from .files import read_folder, write_new
+from .fleet_cli import fleet_options
 
 # The runner, psycopg and rich are imported by the commands that use them, not at start-up, so
 # that `schemashift --help` stays fast.
@@ -108,6 +109,7 @@ def new(settings: Settings, message: str, empty: bool, python: bool) -> None:
 
 @_command
 @target_option
+@fleet_options
 def check(settings: Settings) -> None:
     """Exit 0 when the database equals what the migrations build (and, with a target, the
     migrations build the target); else exit 1 and print the SQL that closes each gap."""
@@ -181,6 +183,7 @@ def hash_(settings: Settings) -> None:
               help="Back the database up to FILE first: on PostgreSQL a pg_dump (.sql: plain SQL, else pg_dump's "
                    "custom format), on SQLite a copy of the file.")
 @click.option("--strict", is_flag=True, help="Refuse to apply when the lint of a pending migration finds an error.")
+@fleet_options
 def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None, strict: bool) -> None:
     """Apply pending migrations. On PostgreSQL, the error-level lint findings of their up sections
     are printed first (`schemashift lint` shows the warnings too); with --strict any of them
@@ -230,6 +233,7 @@ def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow
 
 
 @_command
+@fleet_options
 def status(settings: Settings) -> None:
     """Show the current version and what is pending, changed or missing; exit 1 if anything is."""
     from . import runner

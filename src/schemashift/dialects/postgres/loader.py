@@ -17,6 +17,7 @@ from typing import LiteralString, cast
 import psycopg
 
 from ...errors import LoadError
+from ...migrations.progress import working
 from ...sqlfiles import SqlFile
 from .connection import first_line
 from .servers import Server
@@ -99,7 +100,8 @@ def load_into_scratch(server: Server, files: list[SqlFile]) -> str:
         name = server.create_database()
         try:
             for index, file in enumerate(files):
-                _load_file(server.url(name), index, file, server, one_by_one=index in one_by_one)
+                with working(f"loading {file.path}"):  # a big file shows its running time on a terminal
+                    _load_file(server.url(name), index, file, server, one_by_one=index in one_by_one)
             return name
         except _RetryStatementByStatement as retry:
             server.drop_database(name)

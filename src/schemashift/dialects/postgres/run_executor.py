@@ -103,6 +103,8 @@ class Executor:
                     if item is None or item[1] is None or len(item[1]) != 1 or not item[1][0].transactional \
                             or item[1][0].bounded and self.lock_retries:  # retried: see _execute
                         other = item
+                        if len(batch) - reported > 1:  # all in flight now; no result is read until the end
+                            announce(f"{batch[reported][0].name} to {batch[-1][0].name}")
                         break
                     migration, (step,) = item[0], item[1]
                     if not batch:
