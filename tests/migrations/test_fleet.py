@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import cli_run
+from migration_helpers import cli_run
 from psycopg import sql
 
 from schemashift.migrations import fleet

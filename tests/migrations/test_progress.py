@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from conftest import cli_run
+from migration_helpers import cli_run
 
 from schemashift.migrations import progress
 from schemashift.migrations.progress import Progress
