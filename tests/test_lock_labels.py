@@ -469,6 +469,39 @@ def test_labels_of_a_planned_migration_are_the_servers_truth(server: str, reques
         cluster.drop(target)
 
 
+@pytest.mark.parametrize("server", ["pg18", "pg15"])
+def test_labels_of_an_online_plan_are_the_servers_truth(server: str, request: pytest.FixtureRequest) -> None:
+    """An online plan's labels too, in plan order: the SET NOT NULL that follows a validated
+    CHECK (col IS NOT NULL) added by the plan itself is instant, as the server skips its scan."""
+    from schemashift.online_flags import OnlineOptions
+
+    cluster = request.getfixturevalue(server)
+    a = ("CREATE TABLE public.customers (id integer PRIMARY KEY);\n"
+         "CREATE TABLE public.orders (id integer PRIMARY KEY, customer_id integer, ref integer);\n")
+    b = a.replace("customer_id integer, ref integer", "customer_id integer REFERENCES public.customers (id), "
+                  "ref integer NOT NULL CHECK (ref > 0)")
+    rows = ("INSERT INTO public.customers SELECT generate_series(1, 1000);\n"
+            "INSERT INTO public.orders SELECT g, g, g FROM generate_series(1, 1000) g;\n")
+    source, target = cluster.load(a + rows), cluster.load(b)
+    try:
+        plan = api.diff(cluster.url(source), cluster.url(target), online=OnlineOptions())
+        tested = [st for st in plan.statements if not st.sql.startswith("SET LOCAL")]
+        assert any("SET NOT NULL" in st.sql for st in tested) and any("VALIDATE" in st.sql for st in tested), plan.sql
+        for st in plan.statements:
+            assert st.locks is not None, st.sql
+            if st.sql.startswith("SET LOCAL"):
+                assert st.locks.locks == (), st.sql
+                continue
+            case = Case(st.object_key[0], st.sql)
+            held = observe_locks(cluster.url(source), case)
+            assert {(lk.schema, lk.name, lk.mode) for lk in st.locks.locks} == held, (st.sql, st.locks.text())
+            assert st.locks.effect == observe_effect(cluster.url(source), case), (st.sql, st.locks.text())
+        assert next(st for st in tested if "SET NOT NULL" in st.sql).locks.effect == "instant"
+    finally:
+        cluster.drop(source)
+        cluster.drop(target)
+
+
 def test_diff_shows_the_labels_in_json_and_with_explain(pg18: oracle.Cluster) -> None:
     """`--format json` carries each statement's label; `--explain` puts it above the statement."""
     from click.testing import CliRunner

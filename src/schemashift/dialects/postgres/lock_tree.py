@@ -116,6 +116,11 @@ class Model:
         self.ctx = ctx
         self.source, self.target = ctx.source, ctx.target
         self.version = ctx.server_version
+        # What earlier statements of the plan proved (labels are made in plan order): CHECK
+        # (col IS NOT NULL) NOT VALID constraints added, by (table, name), and the (table, column)s
+        # whose such CHECK was then validated, which spares a later SET NOT NULL its scan.
+        self.not_null_checks: dict[tuple[Rel, str], str] = {}
+        self.validated_not_null: set[tuple[Rel, str]] = set()
 
     def find(self, key: tuple[str, ...]) -> Any:
         return self.source.objects.get(key) or self.target.objects.get(key)

@@ -166,19 +166,37 @@ def _set_not_null(table: Rel, cmd: Fields, found: Found) -> None:
 
 
 def _proven_not_null(table: Rel, column: str, found: Found) -> bool:
-    """A validated CHECK (column IS NOT NULL) on the table before and after the plan: PostgreSQL
-    then skips the scan."""
+    """A validated CHECK (column IS NOT NULL) on the table before and after the plan, or validated
+    earlier in it (the online form of SET NOT NULL): PostgreSQL then skips the scan."""
     def checks(schema: Any) -> set[str]:
         return {c.definition for c in schema.constraints_on(*table)
                 if c.type == "c" and not c.definition.endswith(" NOT VALID")}
 
+    if (table, column) in found.model.validated_not_null:
+        return True
     wanted = {f"CHECK (({column} IS NOT NULL))", f'CHECK (("{column}" IS NOT NULL))'}
     return bool(wanted & checks(found.model.source) & checks(found.model.target))
 
 
 @_subcommand("AddConstraint")
 def _add_constraint(table: Rel, cmd: Fields, found: Found) -> None:
-    _constraint(unwrap(cmd["def"])[1], found)
+    c = unwrap(cmd["def"])[1]
+    _constraint(c, found)
+    column = _not_null_check(c)
+    if column is not None and c.get("skip_validation") and c.get("conname"):
+        found.model.not_null_checks[(table, c["conname"])] = column
+
+
+def _not_null_check(c: Fields) -> str | None:
+    """The column of a `CHECK (column IS NOT NULL)`; None for any other constraint."""
+    if c.get("contype") != "CONSTR_CHECK" or "raw_expr" not in c:
+        return None
+    kind, test = unwrap(c["raw_expr"])
+    if kind != "NullTest" or test.get("nulltesttype") != "IS_NOT_NULL":
+        return None
+    ref_kind, ref = unwrap(test["arg"])
+    fields = ref.get("fields", []) if ref_kind == "ColumnRef" else []
+    return unwrap(fields[0])[1].get("sval") if len(fields) == 1 else None
 
 
 def _constraint(c: Fields, found: Found) -> None:
@@ -203,6 +221,9 @@ def _validate(table: Rel, cmd: Fields, found: Found) -> None:
     if referenced:
         found.lock(referenced, RS)
     found.does("scan")
+    column = found.model.not_null_checks.get((table, cmd["name"]))
+    if column is not None:
+        found.model.validated_not_null.add((table, column))
 
 
 @_subcommand("DropConstraint")
