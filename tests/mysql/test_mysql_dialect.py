@@ -343,3 +343,26 @@ def test_wrong_dialect_is_one_clear_error(mariadb: ThrowawayServer, tmp_path: Pa
         mariadb.drop(db)
     with pytest.raises(SourceError, match="not a MySQL URL: postgresql://u@h/db"):
         diff_mysql("postgresql://u@h/db", "postgresql://u@h/db")
+
+
+def test_view_reads_only_relations(mariadb: ThrowawayServer) -> None:
+    """A view depends on what its query reads, not on a view named like one of its columns: two
+    views each with a column named after the other can be created in one plan."""
+    a = database_from(mariadb, "CREATE TABLE t (v1 int, v2 int);")
+    b = database_from(mariadb, "CREATE FUNCTION twice(x int) RETURNS int DETERMINISTIC RETURN x * 2;"
+                               " CREATE TABLE t (v1 int, v2 int); CREATE VIEW v1 AS SELECT v2 FROM t;"
+                               " CREATE VIEW v2 AS SELECT v1, twice(v1) FROM t;")
+    try:
+        with mariadb.target.connect(b) as conn:
+            schema = inspect_connection(conn)
+        assert schema.dependencies(("view", "db", "v2")) == {("table", "db", "t"), ("routine", "db", "FUNCTION twice")}
+        apply_with_client(mariadb.target, a, plan_between(mariadb.target, a, b))
+        assert not plan_between(mariadb.target, a, b)
+    finally:
+        mariadb.drop(a)
+        mariadb.drop(b)
+
+
+def test_url_without_database_is_one_error(mariadb: ThrowawayServer) -> None:
+    with pytest.raises(SourceError, match="no database to inspect"):
+        diff_mysql(f"mysql://root@localhost/?unix_socket={mariadb.target.unix_socket}", "mysql://root@127.0.0.1:1/x")

@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from ...errors import SourceError
 from ...model import Constraint, Schema, Table, Trigger, View
 from .objects import SCHEMA, Event, MysqlColumn, MysqlIndex, Routine
 from .queries import ALL
-from .sqltext import identifiers, literal, quote
+from .sqltext import identifiers, literal, quote, relation_names
 
 Rows = list[tuple[Any, ...]]
 
@@ -28,6 +29,8 @@ def inspect_connection(conn: Any, database: str | None = None) -> Schema:
         if database is None:
             cur.execute("SELECT DATABASE()")
             database = cur.fetchone()[0]
+            if database is None:
+                raise SourceError("no database to inspect: name one in the URL (mysql://user@host/DATABASE)")
         cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         try:
@@ -174,15 +177,17 @@ class _Build:
             self.out.add(Event(schema=SCHEMA, name=name, definition=f"{text} DO {body}"))
 
     def _dependencies(self) -> None:
-        """What views, triggers and routines read: any table, view or routine whose name their
-        text mentions (MariaDB keeps no such list; a mention too many only orders more strictly)."""
+        """What views, triggers and routines read: a table, view or routine a view's query reads,
+        or whose name a body mentions (MariaDB keeps no such list; a mention too many only orders
+        more strictly)."""
         names: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         for key, obj in self.out.objects.items():
             if key[0] in ("table", "view") or isinstance(obj, Routine):
                 names[obj.name.lower()].append(key)  # type: ignore[attr-defined]
         for key, obj in list(self.out.objects.items()):
             if isinstance(obj, View | Trigger | Routine | Event):
-                for ref in _mentions(identifiers(obj.definition), names):
+                words = relation_names(obj.definition) if isinstance(obj, View) else identifiers(obj.definition)
+                for ref in _mentions(words, names):
                     self.out.depend(key, ref)
             if isinstance(obj, Trigger):
                 self.out.depend(key, ("table", SCHEMA, obj.table))

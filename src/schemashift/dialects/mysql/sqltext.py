@@ -107,3 +107,19 @@ def identifiers(sql: str) -> set[str]:
         elif kind == "word":
             out.add(tok.lower())
     return out
+
+
+def relation_names(sql: str) -> set[str]:
+    """The names a server-printed query reads as tables, views or functions: a name after FROM
+    or JOIN, before `.` (a qualifier) or before `(` (a call); lower-cased. Column names, which
+    the server prints as `t`.`c` or alone, are left out."""
+    toks = list(tokens(sql))
+    out = set()
+    for i, (kind, tok) in enumerate(toks):
+        if kind not in ("qid", "word"):
+            continue
+        after = toks[i + 1][1] if i + 1 < len(toks) else ""
+        before = toks[i - 1][1].upper() if i else ""
+        if after in (".", "(") or before in ("FROM", "JOIN"):
+            out.add(tok[1:-1].replace("``", "`").lower() if kind == "qid" else tok.lower())
+    return out
