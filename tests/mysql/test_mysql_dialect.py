@@ -29,6 +29,14 @@ ROUND_TRIPS = {
         " d bit(3) DEFAULT b'101', e varbinary(4) DEFAULT 0x6162, f datetime(6) DEFAULT current_timestamp(6),"
         " g decimal(5,2) DEFAULT -1.5, h varchar(10) DEFAULT 'it''s \\\\ ok', i double DEFAULT 1e3, j int DEFAULT (id + 1),"
         " k text DEFAULT 'long', l varchar(3) NOT NULL DEFAULT '');"),
+    "same_names_changed": (
+        "CREATE TABLE t (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, a int, b varchar(10), CONSTRAINT c CHECK (a > 0),"
+        " KEY k (a), UNIQUE KEY u (b));",
+        "CREATE TABLE t (id int NOT NULL, a int NOT NULL, b varchar(10), CONSTRAINT c CHECK (a > 5),"
+        " KEY k (a, b), UNIQUE KEY u (b, a), PRIMARY KEY (a, id));"),
+    "table_charset_converted": (
+        "CREATE TABLE t (a varchar(10), b text, c int) DEFAULT CHARSET=latin1;",
+        "CREATE TABLE t (a varchar(10), b text, c int) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;"),
     "odd_names": (
         "CREATE TABLE `Tab ``q`` é` (`Col A` int, `ü` text);",
         "CREATE TABLE `Tab ``q`` é` (`Col A` int, `new col` double, KEY `Idx ``x``` (`new col`),"
