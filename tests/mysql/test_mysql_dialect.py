@@ -37,6 +37,9 @@ ROUND_TRIPS = {
     "table_charset_converted": (
         "CREATE TABLE t (a varchar(10), b text, c int) DEFAULT CHARSET=latin1;",
         "CREATE TABLE t (a varchar(10), b text, c int) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;"),
+    "system_versioning": (
+        "CREATE TABLE t (id int PRIMARY KEY, a int);",
+        "CREATE TABLE t (id int PRIMARY KEY, a int) WITH SYSTEM VERSIONING;"),
     "odd_names": (
         "CREATE TABLE `Tab ``q`` é` (`Col A` int, `ü` text);",
         "CREATE TABLE `Tab ``q`` é` (`Col A` int, `new col` double, KEY `Idx ``x``` (`new col`),"
