@@ -40,6 +40,13 @@ ROUND_TRIPS = {
     "system_versioning": (
         "CREATE TABLE t (id int PRIMARY KEY, a int);",
         "CREATE TABLE t (id int PRIMARY KEY, a int) WITH SYSTEM VERSIONING;"),
+    "trigger_order": (
+        "CREATE TABLE t (a int); CREATE TRIGGER z BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1;"
+        " CREATE TRIGGER y BEFORE INSERT ON t FOR EACH ROW SET NEW.a = NEW.a + 1;",
+        "CREATE TABLE t (a int); CREATE TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 0;"
+        " CREATE TRIGGER y BEFORE INSERT ON t FOR EACH ROW SET NEW.a = NEW.a + 1;"
+        " CREATE TRIGGER z BEFORE INSERT ON t FOR EACH ROW FOLLOWS y SET NEW.a = 1;"
+        " CREATE TRIGGER w BEFORE INSERT ON t FOR EACH ROW SET NEW.a = NEW.a * 3;"),
     "odd_names": (
         "CREATE TABLE `Tab ``q`` é` (`Col A` int, `ü` text);",
         "CREATE TABLE `Tab ``q`` é` (`Col A` int, `new col` double, KEY `Idx ``x``` (`new col`),"

@@ -145,9 +145,18 @@ class _Build:
                               options=(f"ALGORITHM={algorithm}", f"SQL SECURITY {security}")))
 
     def _triggers(self) -> None:
+        """Triggers of one table and event fire in order: each after the one before it says
+        FOLLOWS it, so an order that changes is a changed trigger, created after its predecessor."""
+        previous: dict[tuple[str, str, str], str] = {}
         for name, table, timing, event, statement, _order in self.rows["triggers"]:
+            after = previous.get((table, timing, event))
+            follows = f"FOLLOWS {quote(after)} " if after else ""
+            key = ("trigger", SCHEMA, table, name)
             self.out.add(Trigger(schema=SCHEMA, table=table, name=name,
-                                 definition=f"{timing} {event} ON {quote(table)} FOR EACH ROW {statement}"))
+                                 definition=f"{timing} {event} ON {quote(table)} FOR EACH ROW {follows}{statement}"))
+            if after:
+                self.out.depend(key, ("trigger", SCHEMA, table, after))
+            previous[(table, timing, event)] = name
 
     def _routines(self) -> None:
         params: dict[tuple[str, str], list[str]] = defaultdict(list)
