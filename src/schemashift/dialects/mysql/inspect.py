@@ -57,7 +57,8 @@ class _Build:
         self._foreign_keys()
         for table, name, level, clause in self.rows["checks"]:
             if level != "Column":
-                self.out.add(Constraint(schema=SCHEMA, table=table, name=name, type="c", definition=f"CHECK ({clause})"))
+                self.out.add(Constraint(schema=SCHEMA, table=table, name=name, type="c",
+                                        definition=f"CHECK ({clause})"))
         self._views()
         self._triggers()
         self._routines()
@@ -107,7 +108,8 @@ class _Build:
                 text = f"PRIMARY KEY ({cols})" + (f" COMMENT {literal(comment)}" if comment else "")
                 self.out.add(Constraint(schema=SCHEMA, table=table, name=name, type="p", definition=text))
                 continue
-            word = {"FULLTEXT": "FULLTEXT KEY", "SPATIAL": "SPATIAL KEY"}.get(itype, "KEY" if non_unique else "UNIQUE KEY")
+            plain = "KEY" if non_unique else "UNIQUE KEY"
+            word = {"FULLTEXT": "FULLTEXT KEY", "SPATIAL": "SPATIAL KEY"}.get(itype, plain)
             text = f"{word} {quote(name)} ({cols})" + (" USING HASH" if itype == "HASH" else "")
             text += (f" COMMENT {literal(comment)}" if comment else "") + (" IGNORED" if ignored == "YES" else "")
             self.out.add(MysqlIndex(schema=SCHEMA, name=name, table=table, definition=text))
@@ -228,7 +230,8 @@ def _partition_clause(parts: list[tuple[Any, ...]]) -> str:
             items[pname] = [f"PARTITION {quote(pname)}{bound}" + (f" COMMENT {literal(comment)}" if comment else "")]
         if sub:
             items[pname].append(f"SUBPARTITION {quote(sub)}")
-    if method.split()[-1] in ("HASH", "KEY") and not sub_method and list(items) == [f"p{i}" for i in range(len(items))] \
+    default_names = list(items) == [f"p{i}" for i in range(len(items))]
+    if method.split()[-1] in ("HASH", "KEY") and not sub_method and default_names \
             and all(len(p) == 1 and " COMMENT " not in p[0] for p in items.values()):
         # the default names: as `PARTITIONS n` wrote them (SHOW CREATE TABLE prints none for 1)
         return text + (f" PARTITIONS {len(items)}" if len(items) > 1 else "")

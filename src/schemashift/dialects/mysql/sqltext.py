@@ -68,7 +68,8 @@ def split(script: str) -> list[Piece]:
 
 def _statement_end(script: str, pos: int, delimiter: str) -> tuple[int, int]:
     """(index after the delimiter, index where the statement text ends)."""
-    depth, words, prev = 0, [], ""
+    depth, prev = 0, ""
+    words: list[str] = []
     compound = False
     for m in _TOKEN.finditer(script, pos):
         kind, tok = m.lastgroup, m.group(0)
