@@ -5,6 +5,7 @@ of inspection queries, the statement splitter, and bad input as one-line errors.
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -209,12 +210,12 @@ def test_diff_mysql_between_urls(mariadb: ThrowawayServer) -> None:
 
 def test_split_statements() -> None:
     """`;` in strings, comments and compound bodies does not end a statement; DELIMITER does."""
-    script = ("CREATE TABLE t (a varchar(3) DEFAULT ';'); -- a comment; still one\n"
+    script = ("CREATE TABLE t (a varchar(3) DEFAULT ';'); --\n-- a comment; still one\n"
               "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN\n  IF NEW.a = 'x' THEN SET NEW.a = 'y'; END IF;\n"
               "  CASE WHEN 1 THEN SET @x = 1; END CASE;\nEND;\n"
               "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nDELIMITER ;\n/* ; */ SELECT 'a;b';\n")
     pieces = split(script)
-    assert [p.line for p in pieces] == [1, 2, 7, 9]
+    assert [p.line for p in pieces] == [1, 3, 8, 10]
     assert pieces[1].sql.endswith("END CASE;\nEND") and pieces[2].sql == "CREATE PROCEDURE p() BEGIN SELECT 1; END"
     assert pieces[3].sql == "SELECT 'a;b'"  # a comment before a statement is not part of it
 
@@ -384,3 +385,22 @@ def test_view_reads_only_relations(mariadb: ThrowawayServer) -> None:
 def test_url_without_database_is_one_error(mariadb: ThrowawayServer) -> None:
     with pytest.raises(SourceError, match="no database to inspect"):
         diff_mysql(f"mysql://root@localhost/?unix_socket={mariadb.target.unix_socket}", "mysql://root@127.0.0.1:1/x")
+
+
+def test_a_dump_loads_and_equals_its_database(mariadb: ThrowawayServer, tmp_path: Path) -> None:
+    """`mariadb-dump --no-data` output (executable comments, DELIMITER ;; around triggers and
+    routines, views written twice) loads, and compares equal to the database it came from."""
+    source = database_from(mariadb, ROUND_TRIPS["views_triggers_routines_events"][1]
+                           + ROUND_TRIPS["foreign_keys_cycle_and_actions"][1])
+    copy = mariadb.create()
+    try:
+        dump = subprocess.run(["mariadb-dump", "--no-defaults", f"--socket={mariadb.target.unix_socket}",
+                               "--user=root", "--no-data", "--routines", "--events", "--triggers", source],
+                              check=True, capture_output=True, text=True).stdout
+        (tmp_path / "dump.sql").write_text(dump)
+        load_path(mariadb.target, copy, tmp_path / "dump.sql")
+        assert not plan_between(mariadb.target, source, copy)
+        assert fingerprint(mariadb.target, source) == fingerprint(mariadb.target, copy)
+    finally:
+        mariadb.drop(source)
+        mariadb.drop(copy)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from ...frozen import frozen
 
 _TOKEN = re.compile(
-    r"""(?P<space>\s+)|(?P<comment>--(?:\s[^\n]*)?(?=\n|$)|\#[^\n]*|/\*(?!!).*?(?:\*/|$))
+    r"""(?P<space>\s+)|(?P<comment>--(?:[ \t\r][^\n]*)?(?=\n|$)|\#[^\n]*|/\*(?!!).*?(?:\*/|$))
     # /*! ... */ is MySQL's executable comment: code
     |(?P<str>'(?:[^'\\]|\\.|'')*'?|"(?:[^"\\]|\\.|"")*"?)
     |(?P<qid>`(?:[^`]|``)*`?)
