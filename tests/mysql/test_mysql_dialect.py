@@ -288,7 +288,8 @@ def test_destructive_statements_are_marked(mariadb: ThrowawayServer) -> None:
 
 _NAMES = ["a", "B", "c d", "q`x", "é"]
 _TYPES = ["int", "bigint unsigned", "varchar(20)", "varchar(40) CHARACTER SET latin1", "text", "decimal(8,2)",
-          "datetime", "enum('x','y')", "double"]
+          "datetime", "enum('x','y')", "double", "timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP",
+          "int AS (id * 2) VIRTUAL", "int AS (id + 1) STORED", "int INVISIBLE", "varchar(10) COLLATE utf8mb4_bin"]
 
 
 def _q(name: str) -> str:
@@ -310,15 +311,16 @@ def _schemas():  # type: ignore[no-untyped-def]
             for col in cols:
                 ctype = draw(st.sampled_from(_TYPES))
                 sql = f"{_q(col)} {ctype}"
-                if draw(st.booleans()) and ctype not in ("text", "datetime"):
+                if draw(st.booleans()) and ctype.split()[0] not in ("text", "datetime", "timestamp") and " AS " not in ctype:
                     sql += " NOT NULL DEFAULT " + ("'x'" if "enum" in ctype else "'1'")
                 if draw(st.integers(0, 3)) == 0:
                     sql += " COMMENT 'c'"
-                if draw(st.integers(0, 3)) == 0:
+                if draw(st.integers(0, 3)) == 0 and " AS " not in ctype:
                     sql += f" CHECK ({_q(col)} IS NOT NULL)"
                 parts.append(sql)
             if draw(st.booleans()):
-                parts.append(f"KEY {_q(table + ' k')} ({_q(cols[-1])}{'(5)' if 'text' in parts[-1] else ''})")
+                order = draw(st.sampled_from(["", " DESC"]))
+                parts.append(f"KEY {_q(table + ' k')} ({_q(cols[-1])}{'(5)' if 'text' in parts[-1] else ''}{order})")
             if made and draw(st.booleans()):
                 parts.append(f"ref int, FOREIGN KEY (ref) REFERENCES {draw(st.sampled_from(made))} (id)"
                              + draw(st.sampled_from(["", " ON DELETE CASCADE", " ON UPDATE SET NULL"])))
