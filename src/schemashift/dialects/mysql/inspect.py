@@ -74,6 +74,8 @@ class _Build:
                 columns[table].append(self._column(table, *col))
         partitions = _partition_clauses(self.rows["partitions"])
         for name, ttype, engine, collation, charset, create_options, comment in self.rows["tables"]:
+            if ttype == "SEQUENCE":
+                raise SourceError(f"sequence {quote(name)}: the MySQL dialect does not cover MariaDB sequences")
             options = [f"ENGINE={engine}", f"DEFAULT CHARSET={charset}", f"COLLATE={collation}"]
             options += sorted(o for o in (create_options or "").split() if o.lower() != "partitioned")
             if ttype == "SYSTEM VERSIONED":
