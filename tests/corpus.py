@@ -212,8 +212,9 @@ def _load(cluster: oracle.Cluster, case: Case, text: str) -> str:
     return found
 
 
-def run_case(cluster: oracle.Cluster, case: Case, load_only: bool = False) -> Result:
-    """Run one case on one cluster (`load_only`: only load A and B, "pass" when both load)."""
+def run_case(cluster: oracle.Cluster, case: Case, load_only: bool = False, online: bool = False) -> Result:
+    """Run one case on one cluster (`load_only`: only load A and B, "pass" when both load;
+    `online`: the plans' `--online` form)."""
     major = cluster.major
     if case.skip:
         return Result("skip", case.skip, major)
@@ -232,26 +233,26 @@ def run_case(cluster: oracle.Cluster, case: Case, load_only: bool = False) -> Re
             return Result("noload", str(exc), major)
         if load_only:
             return Result("pass", "", major)
-        failures = cluster.check_both(db_a, db_b, filters=case.filters, mutable=not case.cache)
+        failures = cluster.check_both(db_a, db_b, filters=case.filters, mutable=not case.cache, online=online)
     finally:
         for name in made:
             cluster.drop(name)
     return Result("fail", "\n".join(failures), major) if failures else Result("pass", "", major)
 
 
-def assert_round_trips(cluster: oracle.Cluster, suite: str, name: str, a: str, b: str) -> None:
+def assert_round_trips(cluster: oracle.Cluster, suite: str, name: str, a: str, b: str, online: bool = False) -> None:
     """The oracle, both directions, on a pair of schemas written in a test."""
-    result = run_case(cluster, Case(suite=suite, file=suite, name=name, a=a, b=b))
+    result = run_case(cluster, Case(suite=suite, file=suite, name=name, a=a, b=b), online=online)
     assert result.status == "pass", f"{result.status}: {result.message}"
 
 
-def run_case_fallback(clusters: list[oracle.Cluster], case: Case) -> Result:
+def run_case_fallback(clusters: list[oracle.Cluster], case: Case, online: bool = False) -> Result:
     """Run on the first cluster (in order) where the case is meant to run and loads."""
     result = Result("skip", "no server for this case")
     for cluster in clusters:
         if case.majors and cluster.major not in case.majors:
             continue
-        attempt = run_case(cluster, case)
+        attempt = run_case(cluster, case, online=online)
         if attempt.status in ("pass", "fail"):
             return attempt
         if result.status == "skip" or attempt.status == "noload" and result.status != "noload":

@@ -448,18 +448,22 @@ def _first_line(exc: BaseException) -> str:
 
 
 def roundtrip(
-    url_a: str, url_b: str, *, filters: dict[str, Any] | None = None, label: str = "A->B"
+    url_a: str, url_b: str, *, filters: dict[str, Any] | None = None, label: str = "A->B", online: bool = False
 ) -> list[str]:
     """Apply diff(A, B) to A; return the failures of the oracle (empty list: the diff is right).
+    `online`: the plan's lock-light form (`--online`), applied as `sync` applies it.
 
     Mutates the database at url_a.
     """
+    from schemashift.online_flags import OnlineOptions
+
     import schemashift
 
     filters = {k: v for k, v in (filters or {}).items() if v is not None}
     try:
         target = schemashift.inspect(url_b, **filters)  # B is not changed: inspected once, used twice
-        plan = schemashift.diff_schemas(schemashift.inspect(url_a, **filters), target)
+        plan = schemashift.diff_schemas(schemashift.inspect(url_a, **filters), target,
+                                        online=OnlineOptions() if online else None)
     except Exception as exc:  # noqa: BLE001 - any failure of the differ is a failed case
         return [f"{label}: diff failed: {_first_line(exc)}{_where(exc)}"]
     try:
@@ -500,7 +504,7 @@ class Cluster:
     """Scratch databases on one schemashift `Server`, for the corpus and property tests.
 
     Databases are made with `CREATE DATABASE ... TEMPLATE` (file copy where it is the faster
-    strategy) from a prepared template; the `schemashift.servers` server stays the owner of the
+    strategy) from a prepared template; the `schemashift.dialects.postgres.servers` server stays the owner of the
     cluster and of its lifetime.
     """
 
@@ -552,7 +556,8 @@ class Cluster:
         return name
 
     def check_both(
-        self, db_a: str, db_b: str, *, filters: dict[str, Any] | None = None, mutable: bool = False
+        self, db_a: str, db_b: str, *, filters: dict[str, Any] | None = None, mutable: bool = False,
+        online: bool = False,
     ) -> list[str]:
         """The oracle in both directions on two loaded databases.
 
@@ -562,9 +567,9 @@ class Cluster:
         copies = [self.create(db_a)] if mutable else [self.create(db_a), self.create(db_b)]
         a_from, b_from, a_target = (db_a, db_b, copies[0]) if mutable else (copies[0], copies[1], db_a)
         try:
-            return roundtrip(self.url(a_from), self.url(db_b), filters=filters, label="A->B") + roundtrip(
-                self.url(b_from), self.url(a_target), filters=filters, label="B->A"
-            )
+            return roundtrip(
+                self.url(a_from), self.url(db_b), filters=filters, label="A->B", online=online
+            ) + roundtrip(self.url(b_from), self.url(a_target), filters=filters, label="B->A", online=online)
         finally:
             for name in copies:
                 self.drop(name)

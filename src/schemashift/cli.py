@@ -17,7 +17,9 @@ from typing import Any
 
 import click
 
+from .cli_options import no_cache_option
 from .errors import EXIT_DIFFERENCES, EXIT_ERROR, SchemashiftError, redact
+from .online_flags import online_options
 
 TRACEBACK_FLAG = "--traceback"
 
@@ -107,15 +109,21 @@ def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
                   help="Leave this schema out (repeatable).")
     @click.option("--dev-url", metavar="URL", help="Server for scratch databases [env: SCHEMASHIFT_DEV_URL].")
     @click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server [env: SCHEMASHIFT_PG_BIN].")
+    @click.option("--dialect", metavar="NAME",
+                  help="postgresql, sqlite or mysql: the engine of .sql files and folders, when no side is a "
+                       "database that names it (default postgresql) [env: SCHEMASHIFT_DIALECT].")
     @click.option("--format", "output_format", type=click.Choice(["sql", "json"]), default="sql", show_default=True)
+    @no_cache_option
     @traceback_option
     @functools.wraps(func)
     def wrapper(schemas: tuple[str, ...], exclude_schemas: tuple[str, ...], dev_url: str | None,
-                pg_bin: str | None, **kwargs: Any) -> int:
+                pg_bin: str | None, dialect: str | None, **kwargs: Any) -> int:
         from .config import load_settings
 
+        settings = load_settings({"dialect": dialect})
         options = dict(schemas=list(schemas) or None, exclude_schemas=list(exclude_schemas) or None,
-                       ignore_tables=(load_settings({}).history_table,), dev_url=dev_url, pg_bin=pg_bin)
+                       ignore_tables=(settings.history_table,), dev_url=dev_url, pg_bin=pg_bin,
+                       dialect=settings.dialect)
         return func(options=options, **kwargs)
 
     return wrapper
@@ -125,27 +133,36 @@ def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
 @click.argument("source")
 @click.argument("target")
 @click.option("--unsafe", is_flag=True, help="Allow destructive statements (drops, data-losing type changes).")
+@click.option("--explain", is_flag=True, help="Put a '-- locks:' comment above each statement: what it locks, "
+              "and whether it rewrites or scans the table.")
+@online_options
 @inspect_options
-def diff_command(source: str, target: str, unsafe: bool, output_format: str, options: dict[str, Any]) -> int:
+def diff_command(source: str, target: str, unsafe: bool, explain: bool, output_format: str, options: dict[str, Any],
+                 online: bool | None, online_lock_timeout: str | None) -> int:
     """Print the SQL that turns SOURCE into TARGET.
 
-    SOURCE and TARGET are each a postgresql:// URL, a .sql file, a folder of .sql files (loaded in
-    name order), 'empty', migrations:DIR (a migrations folder replayed) or python:pkg.module:attr
-    (SQLAlchemy models). Files are loaded into scratch databases on a throwaway server (embedded
-    PostgreSQL unless --dev-url or --pg-bin says otherwise); URLs are only read. schemashift's own
-    history table is left out.
+    SOURCE and TARGET are each a database (a postgresql:// URL, a sqlite:/// URL or .db file), a .sql
+    file, a folder of .sql files (loaded in name order), 'empty', migrations:DIR (a migrations folder
+    replayed) or python:pkg.module:attr (SQLAlchemy models). Files are loaded into scratch databases
+    of the sides' engine (--dialect when no side names one): on a throwaway PostgreSQL server
+    (embedded unless --dev-url or --pg-bin says otherwise), in memory for SQLite. Databases are only
+    read. schemashift's own history table is left out.
 
-    Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given.
+    Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given; with
+    --online, so are statements that rewrite a table (see docs/notes-online.md).
     """
     from . import api  # here, not at start-up: --help stays fast
+    from .config import load_settings
+    from .online_flags import from_settings
 
-    plan = api.diff(source, target, **options)
+    settings = load_settings({"online": online, "online_lock_timeout": online_lock_timeout})
+    plan = api.diff(source, target, **options, online=from_settings(settings))
     if not unsafe:
         plan.check_safe()
     if output_format == "json":
         click.echo(plan.to_json())
     elif plan:
-        click.echo(plan.sql.rstrip("\n"))
+        click.echo(plan.text(explain=explain).rstrip("\n"))
     return EXIT_DIFFERENCES if plan else 0
 
 
@@ -163,14 +180,19 @@ def dump_command(source: str, output_format: str, options: dict[str, Any]) -> in
 
         click.echo(to_json(schema))
     else:
-        click.echo(api.diff_schemas(api.inspect("empty", **options), schema).sql.rstrip("\n"))
+        empty = api.inspect("empty", **{**options, "dialect": schema.dialect})
+        click.echo(api.diff_schemas(empty, schema).sql.rstrip("\n"))
     return 0
 
 
+from .lint_command import lint  # noqa: E402
 from .migrations.commands import COMMANDS  # noqa: E402
-from .server_commands import server  # noqa: E402
+from .rehearse_command import rehearse  # noqa: E402
+from .runtime.server_commands import server  # noqa: E402
 
 cli.add_command(server)
+cli.add_command(lint)
+cli.add_command(rehearse)
 
 for _command in COMMANDS:
     cli.add_command(_command)
@@ -179,9 +201,13 @@ for _command in COMMANDS:
 def main() -> None:
     """One command, then exit. Cyclic garbage collection is off for it: its runs would only rescan
     the tens of thousands of schema objects (which form no cycles; about 60 ms of a GitLab diff),
-    and what little cyclic garbage a command leaves is gone when it exits. psycopg's log records
+    and what little cyclic garbage a command leaves is gone when it exits. The user's models are
+    imported here rather than in a child Python (see models_source). psycopg's log records
     (say, a pipeline it cannot end after a cancelled query) would reach stderr through logging's
     last-resort handler, beside the one line an error gets: they are dropped."""
     gc.disable()
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
+    from .models_source import compile_in_this_process
+
+    compile_in_this_process()  # this process serves one call: it may import the user's models
     cli()

@@ -34,6 +34,17 @@ class Settings:
     # The desired schema `new`, `check` and `sync` compare with: any diff source (file, folder,
     # `python:pkg.module:metadata`, URL).
     target: str | None = None
+    # The engine of sources that do not name one (.sql files, folders): postgresql, sqlite, mysql.
+    dialect: str | None = None
+    # `--online`: `new` and `sync` write the plan's lock-light form, each locking statement under
+    # `SET LOCAL lock_timeout = online_lock_timeout`; a step that hits it is retried `lock_retries` times.
+    online: bool = False
+    online_lock_timeout: str = "100ms"
+    lock_retries: int = 5
+    # The template cache on the scratch server (see template_cache): on or off, and its bound.
+    cache: bool = True
+    cache_templates: int = 64
+    cache_mb: int = 1024
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -97,6 +108,26 @@ def _convert(name: str, value: object) -> object:
             return float(value)  # type: ignore[arg-type]
         except ValueError:
             raise SchemashiftError(f"lock_timeout must be a number of seconds, not {value!r}") from None
+    if name in ("online", "cache"):
+        return _flag(name, value)
+    if name in ("lock_retries", "cache_templates", "cache_mb"):
+        try:
+            return int(value)  # type: ignore[call-overload]
+        except ValueError:
+            raise SchemashiftError(f"{name} must be a whole number, not {value!r}") from None
     if name in ("url", "dev_url"):
         return normalize_url(str(value))
+    if name == "dialect":
+        from .dialects import canonical
+
+        return canonical(str(value))
     return str(value)
+
+
+def _flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text not in ("1", "0", "true", "false", "on", "off", "yes", "no"):
+        raise SchemashiftError(f"{name} must be on or off, not {value!r}")
+    return text in ("1", "true", "on", "yes")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .errors import PlanCycle, UnsafeChanges
 from .frozen import frozen
+from .lock_label import LockLabel
 from .model import Key
 
 
@@ -42,6 +43,10 @@ class Statement:
     after_drop: frozenset[Key] = frozenset()  # keys whose DROP must run before this statement
     phase: int = 50
     why: str = ""  # for destructive statements: what would be lost
+    # The statement as its engine's client reads it in a script, when that is not `sql;` (MySQL's
+    # DELIMITER lines around a body holding semicolons).
+    script: str = ""
+    locks: LockLabel | None = None  # what it does to a live table, filled by the dialect
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -50,6 +55,7 @@ class Statement:
             "change": self.kind,
             "destructive": self.destructive,
             "transactional": self.transactional,
+            "locks": self.locks.as_json() if self.locks else None,
         }
 
 
@@ -63,11 +69,14 @@ class Plan:
     def sql(self) -> str:
         return self.text()
 
-    def text(self, mark_unsafe: bool = False) -> str:
+    def text(self, mark_unsafe: bool = False, explain: bool = False) -> str:
         """The statements as a script; `mark_unsafe` puts a comment saying what is lost above each
-        destructive one, for a file a person reviews (a generated migration)."""
+        destructive one, for a file a person reviews (a generated migration); `explain` one saying
+        what each locks."""
         return "".join(
-            (f"-- UNSAFE: {s.why or 'destroys data'}\n" if mark_unsafe and s.destructive else "") + s.sql + ";\n\n"
+            (f"-- UNSAFE: {s.why or 'destroys data'}\n" if mark_unsafe and s.destructive else "")
+            + (f"-- locks: {s.locks.text() if s.locks else 'unknown'}\n" if explain else "")
+            + (s.script or s.sql + ";") + "\n\n"
             for s in self.statements
         )
 

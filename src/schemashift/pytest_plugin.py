@@ -53,7 +53,7 @@ def schemashift_settings(pytestconfig: pytest.Config) -> Any:
 
 @pytest.fixture(scope="session")
 def schemashift_server(schemashift_settings: Any) -> Any:
-    from .servers import get_server
+    from .dialects.postgres.servers import get_server
 
     return get_server(schemashift_settings.dev_url, schemashift_settings.pg_bin)
 
@@ -62,7 +62,7 @@ def schemashift_server(schemashift_settings: Any) -> Any:
 def _schemashift_templates(pytestconfig: pytest.Config, schemashift_settings: Any,
                            schemashift_server: Any) -> Iterator[dict[str, str]]:
     """Template databases by phase, each built on first use and dropped at the end of the session."""
-    from .migrations.replay import replay
+    from .dialects.postgres.replay_cache import build
 
     before = pytestconfig.getoption(PREPOST_OPTION)
     if before is not None and not before.isdigit():
@@ -71,10 +71,10 @@ def _schemashift_templates(pytestconfig: pytest.Config, schemashift_settings: An
 
     class Templates(dict[str, str]):
         def __missing__(self, phase: str) -> str:
-            name = self[phase] = schemashift_server.create_database()
-            replay(schemashift_server.url(name), schemashift_settings.migrations, stops[phase],
-                   history_table=schemashift_settings.history_table)
-            return name
+            replayed = build(schemashift_server, schemashift_settings.migrations, stops[phase],
+                             schemashift_settings.history_table)
+            self[phase] = replayed.database
+            return replayed.database
 
     templates = Templates()
     yield templates

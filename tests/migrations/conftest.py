@@ -8,20 +8,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
-from click.testing import CliRunner
 
 import schemashift
-from schemashift import servers
-from schemashift.cli import cli
-from schemashift.migrations import checksum
-from schemashift.migrations.files import read_folder
+from schemashift.dialects.postgres import servers
+from migration_helpers import Folder, Result, cli_run
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 HISTORY = "schemashift.history"  # in a schema of its own, which schema comparisons leave out
@@ -50,41 +45,6 @@ def any_url(request: pytest.FixtureRequest, server: servers.Server) -> Iterator[
         yield database_url
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def one_line_error(self) -> str:
-        """Assert the shape every user error has: exit 1, one stderr line, no traceback."""
-        assert self.code == 1, (self.out, self.err)
-        assert "Traceback" not in self.err
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("schemashift: "), self.err
-        return lines[0]
-
-
-class Folder:
-    """A migrations folder written by a test, kept in step with its sum."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.mkdir(parents=True, exist_ok=True)
-        checksum.write(path, [])
-
-    def add(self, name: str, up: str, down: str = "", *, header: str = "") -> Path:
-        body = f"{header}\n-- schemashift:up\n{textwrap.dedent(up).strip()}\n"
-        body += f"-- schemashift:down\n{textwrap.dedent(down).strip()}\n"
-        file = self.path / name
-        file.write_text(body)
-        self.rehash()
-        return file
-
-    def rehash(self) -> None:
-        checksum.write(self.path, read_folder(self.path))
-
-
 @pytest.fixture
 def make_folder(tmp_path: Path):
     """`make_folder(name)`: another empty migrations folder with its sum."""
@@ -94,12 +54,6 @@ def make_folder(tmp_path: Path):
 @pytest.fixture
 def folder(make_folder) -> Folder:
     return make_folder("migrations")
-
-
-def cli_run(*args: str) -> Result:
-    """The CLI in this process (fast); `spawn` runs it as a real process where that matters."""
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return Result(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from schemashift.dialects.mysql import ThrowawayServer, start_server  # noqa: E402
+from schemashift.dialects.mysql.servers import ThrowawayServer, start_server  # noqa: E402
 from schemashift.errors import ServerError  # noqa: E402
 
 

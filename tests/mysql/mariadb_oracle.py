@@ -9,7 +9,11 @@ import re
 import subprocess
 from typing import Any
 
-from schemashift.dialects.mysql import Target, client_script, diff_schemas, inspect_connection, load_text
+from schemashift.dialects.mysql.dialect import diff_schemas
+from schemashift.dialects.mysql.inspect import inspect_connection
+from schemashift.dialects.mysql.loader import load_text
+from schemashift.dialects.mysql.render import client_script
+from schemashift.dialects.mysql.servers import Target
 from schemashift.plan import Plan
 
 CLIENT = "mariadb"

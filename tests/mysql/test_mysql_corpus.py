@@ -19,7 +19,8 @@ import pytest
 
 import corpus
 from mariadb_oracle import apply_with_client, fingerprint, plan_between
-from schemashift.dialects.mysql import ThrowawayServer, load_text
+from schemashift.dialects.mysql.loader import load_text
+from schemashift.dialects.mysql.servers import ThrowawayServer
 from schemashift.errors import LoadError
 
 FOLDER = "sqldef-mysql"

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from mariadb_oracle import apply_with_client, assert_round_trip, database_from, fingerprint, plan_between
-from schemashift.dialects.mysql import (
-    Target, ThrowawayServer, client_script, diff_mysql, inspect_connection, load_path, load_text, servers,
-)
+from schemashift.dialects.mysql import servers
+from schemashift.dialects.mysql.dialect import diff_mysql
+from schemashift.dialects.mysql.inspect import inspect_connection
+from schemashift.dialects.mysql.loader import load_path, load_text
+from schemashift.dialects.mysql.render import client_script
+from schemashift.dialects.mysql.servers import Target, ThrowawayServer
 from schemashift.dialects.mysql.sqltext import split
 from schemashift.errors import LoadError, ServerError, SourceError
 
@@ -226,7 +229,7 @@ def test_client_script_wraps_compound_bodies(mariadb: ThrowawayServer) -> None:
                                " BEGIN SET NEW.a = 1; END;")
     try:
         text = client_script(plan_between(mariadb.target, a, b).statements)
-        assert text.startswith("DELIMITER $$\nCREATE TRIGGER `tr`") and text.endswith("END$$\nDELIMITER ;\n")
+        assert text.startswith("DELIMITER $$\nCREATE TRIGGER `tr`") and text.endswith("END$$\nDELIMITER ;\n\n")
     finally:
         mariadb.drop(a)
         mariadb.drop(b)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
+from ..online_flags import from_settings
 from ..plan import Plan
 from . import checksum
 from .files import read_folder, write_new
@@ -35,7 +36,8 @@ def generate(settings: Settings, message: str) -> Generated:
     settings = matching_server(settings, target)  # a live target: replay on its major version
     current = folder_schema(settings)
     desired = source_schema(settings, target)
-    up, down = api.diff_schemas(current, desired), api.diff_schemas(desired, current)
+    online = from_settings(settings)
+    up, down = api.diff_schemas(current, desired, online=online), api.diff_schemas(desired, current, online=online)
     if not up:
         return Generated(None, up, down)
     path = write_new(settings.migrations, project.files, message,

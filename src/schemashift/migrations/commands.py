@@ -13,16 +13,20 @@ from typing import Any
 
 import click
 
+from ..cli_options import no_cache_option
 from ..config import Settings, find_config, load_settings
 from ..errors import EXIT_ERROR, SchemashiftError
+from ..online_flags import lock_retries_option, online_options
 from . import checksum
 from .files import read_folder, write_new
+from .fleet_cli import fleet_options
 
 # The runner, psycopg and rich are imported by the commands that use them, not at start-up, so
 # that `schemashift --help` stays fast.
 
 
-SETTING_OPTIONS = ("url", "migrations", "history_table", "lock_timeout", "dev_url", "pg_bin", "target")
+SETTING_OPTIONS = ("url", "migrations", "history_table", "lock_timeout", "dev_url", "pg_bin", "target", "dialect",
+                   "online", "online_lock_timeout", "lock_retries")
 
 
 def _command(func: Callable[..., None]) -> click.Command:
@@ -34,16 +38,19 @@ def _command(func: Callable[..., None]) -> click.Command:
     @click.option("--history-table", help="History table as schema.name (default: public.schemashift_history).")
     @click.option("--lock-timeout", type=float, help="Seconds to wait for another run's lock (default: 600).")
     @click.option("--dev-url", metavar="URL", help="Server for throwaway databases [env: SCHEMASHIFT_DEV_URL].")
+    @click.option("--dialect", metavar="NAME", help="postgresql, sqlite or mysql, when neither the URL nor the target "
+                  "names the engine (default postgresql) [env: SCHEMASHIFT_DIALECT].")
     @click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server and pg_dump "
                   "[env: SCHEMASHIFT_PG_BIN].")
+    @no_cache_option
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> None:
         settings = load_settings({name: kwargs.pop(name, None) for name in SETTING_OPTIONS})
-        import psycopg
+        from ..dialects import driver_errors
 
         try:
             func(settings, **kwargs)
-        except (psycopg.Error, OSError) as exc:
+        except (*driver_errors(), OSError) as exc:
             raise SchemashiftError(str(exc) or type(exc).__name__) from None
 
     return click.command(name=func.__name__.rstrip("_"))(wrapper)
@@ -74,6 +81,7 @@ def init(settings: Settings) -> None:
 @_command
 @click.argument("message")
 @target_option
+@online_options
 @click.option("--empty", is_flag=True, help="Write empty up and down sections instead of a diff.")
 @click.option("--python", is_flag=True, help="Write a Python migration with up(conn) and down(conn).")
 def new(settings: Settings, message: str, empty: bool, python: bool) -> None:
@@ -101,6 +109,7 @@ def new(settings: Settings, message: str, empty: bool, python: bool) -> None:
 
 @_command
 @target_option
+@fleet_options
 def check(settings: Settings) -> None:
     """Exit 0 when the database equals what the migrations build (and, with a target, the
     migrations build the target); else exit 1 and print the SQL that closes each gap."""
@@ -122,6 +131,8 @@ def check(settings: Settings) -> None:
 
 @_command
 @target_option
+@online_options
+@lock_retries_option
 @click.option("--yes", is_flag=True, help="Apply without asking.")
 @click.option("--unsafe", is_flag=True, help="Allow destructive statements (drops, data-losing type changes).")
 def sync(settings: Settings, yes: bool, unsafe: bool) -> None:
@@ -164,34 +175,41 @@ def hash_(settings: Settings) -> None:
 
 
 @_command
+@lock_retries_option
 @click.option("--to", help="Apply up to this version (default: all).")
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it (no connection).")
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 @click.option("--backup", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="pg_dump the database to FILE first (.sql: plain SQL, else pg_dump's custom format).")
-def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None) -> None:
-    """Apply pending migrations."""
-    from . import offline, runner
+              help="Back the database up to FILE first: on PostgreSQL a pg_dump (.sql: plain SQL, else pg_dump's "
+                   "custom format), on SQLite a copy of the file.")
+@click.option("--strict", is_flag=True, help="Refuse to apply when the lint of a pending migration finds an error.")
+@fleet_options
+def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None, strict: bool) -> None:
+    """Apply pending migrations. On PostgreSQL, the error-level lint findings of their up sections
+    are printed first (`schemashift lint` shows the warnings too); with --strict any of them
+    refuses them all."""
+    from . import runner
     from .progress import Progress
     from .runner import Project
 
     project = Project.load(settings)
     if sql:
-        click.echo(offline.render_up(project, to), nl=False)
+        click.echo(project.backend.script(project, "up", to, None), nl=False)
         return
     progress = Progress()
 
     def dump(conn: Any) -> None:
-        from .backup import backup as run_backup
-
         progress.start(f"backing up to {backup}")
         try:
-            run_backup(conn, settings.url or "", backup, settings.pg_bin)  # type: ignore[arg-type]
+            project.backend.backup(conn, settings.url or "", backup, settings.pg_bin)  # type: ignore[arg-type]
         finally:
             progress.stop()
         progress.finished(f"backed up to {backup}")
 
-    runner.up(project, to, allow_changed, progress, dump if backup else None)
+    from ..lint_command import vet_pending
+
+    runner.up(project, to, allow_changed, progress, dump if backup else None,
+              vet_pending(settings, strict, progress.note))
 
 
 @_command
@@ -201,7 +219,7 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow_changed: bool) -> None:
     """Revert applied migrations, newest first."""
-    from . import offline, runner
+    from . import runner
     from .progress import Progress
     from .runner import Project
 
@@ -209,12 +227,13 @@ def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow
         raise SchemashiftError("pass --to or --steps, not both")
     project = Project.load(settings)
     if sql:
-        click.echo(offline.render_down(project, to, steps), nl=False)
+        click.echo(project.backend.script(project, "down", to, steps), nl=False)
     else:
         runner.down(project, to, steps, allow_changed, Progress())
 
 
 @_command
+@fleet_options
 def status(settings: Settings) -> None:
     """Show the current version and what is pending, changed or missing; exit 1 if anything is."""
     from . import runner

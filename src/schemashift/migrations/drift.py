@@ -9,13 +9,14 @@ again afterwards.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..config import Settings
+from ..online_flags import from_settings
 from ..errors import SchemashiftError
 from ..model import Schema
 from ..plan import Plan
-from .database import connect
 from .errors import ConnectError
 from .schemas import folder_schema, matching_server, source_schema, target_of
 
@@ -39,11 +40,13 @@ def check(settings: Settings) -> CheckResult:
 
     project = Project.load(settings)
     settings = matching_server(settings)
-    with connect(settings.url) as conn:  # no history table: a database built without the runner
-        recorded = project.table.exists(conn)
-        pending = [m.name for m in compare(project, project.table.state(conn)).pending] if recorded else []
-    expected = folder_schema(settings)
-    drift = api.diff_schemas(source_schema(settings, settings.url or ""), expected)
+    with project.backend.reader(settings.url) as conn:  # no history table: a database built without the runner
+        recorded = project.backend.has_history(conn, project.table)
+        pending = [m.name for m in compare(project, project.state(conn)).pending] if recorded else []
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the database is read while the folder replays
+        live = pool.submit(source_schema, settings, settings.url or "")
+        expected = folder_schema(settings)
+        drift = api.diff_schemas(live.result(), expected)
     unbuilt = api.diff_schemas(expected, source_schema(settings, settings.target)) if settings.target else None
     return CheckResult(drift, pending, unbuilt)
 
@@ -67,13 +70,14 @@ class Sync:
         """What turns the database, as it is now, into the target."""
         from .. import api
 
-        return api.diff_schemas(source_schema(self.settings, self.settings.url or ""), self.target)
+        return api.diff_schemas(source_schema(self.settings, self.settings.url or ""), self.target,
+                                online=from_settings(self.settings))
 
     def apply(self, plan: Plan) -> None:
         """Apply the plan, then compare again: what is left is reported, not assumed away."""
         from .. import api
 
-        api.apply(plan, self.settings.url or "")
+        api.apply(plan, self.settings.url or "", lock_retries=self.settings.lock_retries)
         left = self.plan()
         if left:
             raise SchemashiftError(f"applied, but {len(left.statements)} difference(s) remain: "

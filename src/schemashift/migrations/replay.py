@@ -12,12 +12,14 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+from .. import dialects
 from ..config import Settings
-from ..servers import get_server
-from .database import connect
+from ..dialects.base import ScratchServer
+from .history import HistoryTable
 from .progress import Progress
 
 REPLAY_SCHEMA = "schemashift_replay"
+REPLAY_HISTORY = f"{REPLAY_SCHEMA}.history"
 
 
 def replay(url: str, folder: Path, to: int | None = None, history_table: str | None = None) -> None:
@@ -25,19 +27,28 @@ def replay(url: str, folder: Path, to: int | None = None, history_table: str | N
     With `history_table` they are recorded there, as `up` would; without, no trace is left."""
     from . import runner
 
-    table = history_table or f"{REPLAY_SCHEMA}.history"
+    table = history_table or REPLAY_HISTORY
     project = runner.Project.load(Settings(url=url, migrations=folder, history_table=table))
     if to is None or to > 0:
         runner.up(project, None if to is None else str(to), False, Progress(io.StringIO()))
     if history_table is None:
-        with connect(url) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{REPLAY_SCHEMA}" CASCADE')
+        with project.backend.reader(url) as conn:
+            project.backend.forget(conn, HistoryTable.parse(table))
 
 
 @contextlib.contextmanager
 def replayed(folder: Path, to: int | None = None, *, dev_url: str | None = None,
-             pg_bin: str | None = None) -> Iterator[str]:
-    """A scratch database with the folder replayed (up to `to`), dropped on exit."""
-    with get_server(dev_url, pg_bin).scratch_database() as url:
+             pg_bin: str | None = None, dialect: str | None = None) -> Iterator[str]:
+    """A scratch database of `dialect` (default PostgreSQL) with the folder replayed (up to
+    `to`), dropped on exit. A dialect that keeps replays as templates on its scratch server has a
+    `replayed` of its own, which starts from the longest prefix of the folder it kept
+    (PostgreSQL: dialects/postgres/replay_cache.py)."""
+    chosen, server = dialects.choose([], dialect), ScratchServer(dev_url, pg_bin)
+    cached = getattr(chosen, "replayed", None)
+    if cached is not None:
+        with cached(folder, to, REPLAY_HISTORY, server) as url:
+            yield url
+        return
+    with chosen.empty(server) as url:
         replay(url, folder, to)
         yield url

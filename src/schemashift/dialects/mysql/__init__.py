@@ -1,18 +1,32 @@
-"""The MySQL/MariaDB dialect: inspect a database, diff two of them into a Plan, load `.sql` files
-into scratch databases on a throwaway mariadbd (or a server `--dev-url` names).
+"""MySQL and MariaDB: `mysql://` and `mariadb://` URLs (SQLAlchemy's `mysql+pymysql://` too) and
+PyMySQL connections; scratch databases on a throwaway `mariadbd` or the `--dev-url` server. The
+driver loads only when `make_dialect()` is called. What it does not cover: see the README."""
 
-Wiring it into the CLI: `get_server(dev_url)` gives the scratch server, `load_path` fills a
-scratch database, `diff_mysql(a_url, b_url)` / `diff_schemas(a, b)` return the shared `Plan`, and
-`client_script(plan.statements)` is the text for the `mariadb` client (compound bodies between
-DELIMITER lines). What it does not cover: see docs/notes-mysql.md.
-"""
+from __future__ import annotations
 
-from .dialect import MysqlDialect, diff_mysql, diff_schemas, inspect_url
-from .inspect import inspect_connection
-from .loader import load_path, load_text
-from .render import client_script
-from .servers import NO_SERVER, Scratch, Target, ThrowawayServer, get_server, parse_url, start_server
+import re
+from typing import Any
 
-__all__ = ["NO_SERVER", "MysqlDialect", "Scratch", "Target", "ThrowawayServer", "client_script", "diff_mysql",
-           "diff_schemas", "get_server", "inspect_connection", "inspect_url", "load_path", "load_text",
-           "parse_url", "start_server"]
+NAME = "mysql"
+ALIASES = ("mariadb",)
+_URL = re.compile(r"^(mysql|mariadb)(\+\w+)?://")
+
+
+def claims(spec: str) -> bool:
+    return bool(_URL.match(spec))
+
+
+def owns_connection(obj: object) -> bool:
+    return type(obj).__module__.split(".")[0] == "pymysql"
+
+
+def driver_errors() -> tuple[type[Exception], ...]:
+    import pymysql
+
+    return (pymysql.err.MySQLError,)
+
+
+def make_dialect() -> Any:
+    from .dialect import MysqlDialect
+
+    return MysqlDialect()

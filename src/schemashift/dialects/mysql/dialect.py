@@ -2,23 +2,78 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import contextlib
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
+import pymysql
+
 from ...differ import Change, diff
+from ...errors import SchemashiftError
 from ...model import DbObject, Key, Schema, Table
 from ...plan import Plan, order
+from ...sqlfiles import SqlFile
+from ..base import InspectOptions, ScratchServer
 from .inspect import inspect_connection
+from .loader import load_text
 from .objects import SCHEMA
 from .render import Renderer
-from .servers import parse_url
+from ...migrations.history import HistoryTable
+from .run_backend import MysqlRunBackend
+from .servers import get_server, parse_url
 
 
 class MysqlDialect:
     name = "mysql"
+    sqlalchemy_url = "mysql+pymysql://"
 
-    def inspect(self, conn: Any) -> Schema:
+    def connect(self, url: str) -> Any:
+        target = parse_url(url)
+        if not target.database:
+            raise SchemashiftError(f"{target.where()}: the URL names no database (mysql://user@host/DATABASE)")
+        return target.connect()
+
+    @contextlib.contextmanager
+    def empty(self, server: ScratchServer) -> Iterator[str]:
+        scratch = get_server(server.dev_url)
+        name = scratch.create()
+        try:
+            yield scratch.target.url(name)
+        finally:
+            scratch.drop(name)
+
+    @contextlib.contextmanager
+    def loaded(self, files: list[SqlFile], server: ScratchServer) -> Iterator[str]:
+        with self.empty(server) as url:
+            target = parse_url(url)
+            for file in files:
+                load_text(target, target.database or "", file.text, file.path)
+            yield url
+
+    def for_comparison(self, sources: Iterable[object], server: ScratchServer) -> ScratchServer:
+        return server
+
+    def inspect(self, conn: Any, options: InspectOptions | None = None) -> Schema:
         return inspect_connection(conn)
+
+    def apply(self, plan: Plan, conn: Any, *, lock_retries: int = 0) -> None:
+        """Each statement on its own, as the client runs a script: MySQL commits around DDL anyway."""
+        with conn.cursor() as cur:
+            for st in plan.statements:
+                try:
+                    cur.execute(st.sql)
+                    while cur.nextset():
+                        pass
+                except pymysql.err.MySQLError as exc:
+                    message = str(exc.args[-1]) if exc.args else str(exc)
+                    raise SchemashiftError(f"applying `{st.sql.splitlines()[0][:120]}` failed: {message}") from None
+
+    def run_backend(self) -> MysqlRunBackend:
+        return MysqlRunBackend()
+
+    def table_named(self, spec: str) -> tuple[str, str]:
+        schema, _, name = spec.rpartition(".")
+        return SCHEMA, HistoryTable(schema or "public", name).flat_name
 
     def can_alter(self, old: DbObject, new: DbObject) -> bool:
         """Tables are altered in place; keys, views, triggers, routines and events are replaced."""

@@ -48,7 +48,7 @@ class _Build:
 
     def __init__(self, database: str, rows: dict[str, Rows]) -> None:
         self.db, self.rows = database, rows
-        self.out = Schema()
+        self.out = Schema(dialect="mysql")
         self.column_checks = {(r[0], r[1]): r[3] for r in rows["checks"] if r[2] == "Column"}
 
     def schema(self) -> Schema:

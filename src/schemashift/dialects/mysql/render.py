@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from ...differ import Alter, Change, Create, Drop, Rename
 from ...model import Constraint, DbObject, Key, Schema, Table, Trigger, View
-from ...plan import Statement
+from ...plan import Plan, Statement
 from .objects import SCHEMA, Event, MysqlColumn, MysqlIndex, Routine
 from .sqltext import literal, quote, tokens
 
@@ -99,7 +99,7 @@ def _st(sql: str, key: Key, kind: str, *, phase: int = 50, destructive: bool = F
         ) -> Statement:
     return Statement(sql=sql, kind=kind, object_key=key, destructive=destructive, why=why, phase=phase,
                      creates=frozenset(creates), drops=frozenset(drops), requires=frozenset(requires),
-                     releases=frozenset(releases))
+                     releases=frozenset(releases), script=client_text(sql))
 
 
 def widens(old: str, new: str) -> bool:
@@ -333,14 +333,15 @@ def _option_changes(old: Table, new: Table) -> list[str]:
     return out
 
 
-def client_script(statements: list[Statement]) -> str:
-    """The plan as a script for the `mariadb`/`mysql` client: a statement with `;` inside (a
+def client_text(sql: str) -> str:
+    """A statement as the `mariadb`/`mysql` client reads it in a script: one with `;` inside (a
     trigger's, routine's or event's BEGIN ... END body) goes between DELIMITER lines."""
-    out = []
-    for st in statements:
-        if any(t == ";" for _, t in tokens(st.sql)):
-            mark = next(m for m in ("$$", "//", ";;", "$$$") if m not in st.sql)
-            out.append(f"DELIMITER {mark}\n{st.sql}{mark}\nDELIMITER ;\n")
-        else:
-            out.append(f"{st.sql};\n")
-    return "\n".join(out)
+    if any(t == ";" for _, t in tokens(sql)):
+        mark = next(m for m in ("$$", "//", ";;", "$$$") if m not in sql)
+        return f"DELIMITER {mark}\n{sql}{mark}\nDELIMITER ;"
+    return f"{sql};"
+
+
+def client_script(statements: list[Statement]) -> str:
+    """The plan as a script for the `mariadb`/`mysql` client."""
+    return Plan(list(statements)).sql

@@ -22,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote as quote_url
 from urllib.parse import unquote, urlsplit
 
 import pymysql
@@ -63,6 +64,13 @@ class Target:
         """The server's address for messages (never the password)."""
         return self.unix_socket or f"{self.user}@{self.host}:{self.port}"
 
+    def url(self, database: str) -> str:
+        """A `mysql://` URL of `database` on this server (what sources hand around)."""
+        auth = quote_url(self.user, safe="") + (":" + quote_url(self.password, safe="") if self.password else "")
+        where = f"{self.host}:{self.port}"
+        socket_part = f"?unix_socket={quote_url(self.unix_socket, safe='/')}" if self.unix_socket else ""
+        return f"mysql://{auth}@{where}/{quote_url(database, safe='')}{socket_part}"
+
     def client_args(self, database: str) -> list[str]:
         """Arguments for the `mariadb` command-line client (the password goes by environment)."""
         where = [f"--socket={self.unix_socket}"] if self.unix_socket else [f"--host={self.host}", f"--port={self.port}"]
@@ -75,8 +83,9 @@ def parse_url(url: str) -> Target:
     if parts.scheme.split("+")[0] not in ("mysql", "mariadb"):
         raise SourceError(f"not a MySQL URL: {url}")
     query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    socket_path = unquote(query["unix_socket"]) if "unix_socket" in query else None
     return Target(host=parts.hostname or "127.0.0.1", port=parts.port or 3306, user=unquote(parts.username or "root"),
-                  password=unquote(parts.password or ""), unix_socket=query.get("unix_socket"),
+                  password=unquote(parts.password or ""), unix_socket=socket_path,
                   database=unquote(parts.path.lstrip("/")) or None)
 
 

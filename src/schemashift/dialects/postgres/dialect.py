@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import replace
+from pathlib import Path
 
 import psycopg
 
@@ -29,9 +32,18 @@ from ...model import (
     Trigger,
     View,
 )
+from ...errors import SchemashiftError
 from ...plan import Plan, Statement, order
-from . import render_code, render_tables, render_types  # noqa: F401  (they register renderers)
-from .inspect import InspectOptions, inspect_connection
+from ...sqlfiles import SqlFile
+from ..base import InspectOptions, ScratchServer
+from . import connection, loader, render_code, render_tables, render_types  # noqa: F401  (render_* register renderers)
+from .inspect import inspect_connection
+from ...online_flags import OnlineOptions
+from .locks import label_plan
+from .online import clear_invalid_index, online_plan, starts_transaction, with_lock_retries
+from .run_backend import PostgresRunBackend
+from .server_match import for_comparison
+from .servers import get_server
 from .render_core import ALTER, CREATE, DROP, RENAME, Context, lookup
 from .render_types import enum_is_extended
 
@@ -47,9 +59,36 @@ def _without_not_valid(definition: str) -> str:
 
 class PostgresDialect:
     name = "postgresql"
+    sqlalchemy_url = "postgresql+psycopg://"
+
+    def connect(self, url: str) -> psycopg.Connection:
+        return connection.connect(url, autocommit=True)
+
+    def empty(self, server: ScratchServer) -> AbstractContextManager[str]:
+        return get_server(server.dev_url, server.bin_dir).scratch_database()
+
+    def loaded(self, files: list[SqlFile], server: ScratchServer) -> AbstractContextManager[str]:
+        return loader.loaded(get_server(server.dev_url, server.bin_dir), files)
+
+    def replayed(self, folder: Path, to: int | None, history_table: str,
+                 server: ScratchServer) -> AbstractContextManager[str]:
+        """A migrations folder replayed from the longest prefix kept as a template (replay_cache)."""
+        from .replay_cache import replayed
+
+        return replayed(get_server(server.dev_url, server.bin_dir), folder, to, history_table)
+
+    def for_comparison(self, sources: Iterable[object], server: ScratchServer) -> ScratchServer:
+        return replace(server, bin_dir=for_comparison(sources, server.dev_url, server.bin_dir))
 
     def inspect(self, conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
         return inspect_connection(conn, options)
+
+    def run_backend(self) -> PostgresRunBackend:
+        return PostgresRunBackend()
+
+    def table_named(self, spec: str) -> tuple[str, str]:
+        schema, _, name = spec.rpartition(".")
+        return schema or "public", name
 
     def can_alter(self, old: DbObject, new: DbObject) -> bool:
         """False when PostgreSQL has no ALTER for the difference: drop and create instead."""
@@ -144,7 +183,66 @@ class PostgresDialect:
                 statements += lookup(ALTER, change.new, "alter")(change.old, change.new, ctx)
             elif isinstance(change, Rename):
                 statements += lookup(RENAME, change.new, "rename")(change.old, change.new, ctx)
-        return order(_fold_implied(statements, implied))
+        return label_plan(order(_fold_implied(statements, implied)), ctx)
+
+    def online_plan(self, plan: Plan, source: Schema, target: Schema, options: OnlineOptions) -> Plan:
+        """The plan's lock-light form (`--online`; see online.py), its new statements labelled too."""
+        return label_plan(online_plan(plan, source, target, options), Context(source, target))
+
+    def apply(self, plan: Plan, conn: psycopg.Connection, *, lock_retries: int = 0) -> None:
+        """Transactional statements together, each non-transactional one on its own, and each
+        `SET LOCAL lock_timeout` of an online plan starts a transaction of its own, run again up to
+        `lock_retries` times when it hits the timeout.
+
+        A failure rolls back the transaction it happened in; statements already committed on their
+        own (e.g. `ALTER TYPE … ADD VALUE`) stay, as PostgreSQL gives no way to undo them in a
+        transaction.
+        """
+        conn.execute("SET check_function_bodies = off")  # bodies may name objects created later
+        batch: list[Statement] = []
+        for st in plan.statements:
+            if st.transactional:
+                if starts_transaction(st):
+                    _run_batch(conn, batch, lock_retries)
+                    batch = []
+                batch.append(st)
+                continue
+            _run_batch(conn, batch, lock_retries)
+            batch = []
+            _run_alone(conn, st, lock_retries)
+        _run_batch(conn, batch, lock_retries)
+
+
+def _run_batch(conn: psycopg.Connection, batch: list[Statement], lock_retries: int = 0) -> None:
+    if not batch:
+        return
+
+    def attempt(retryable: bool) -> None:
+        with conn.transaction():
+            for st in batch:
+                _run(conn, st, retryable)
+
+    with_lock_retries(attempt, lock_retries)
+
+
+def _run_alone(conn: psycopg.Connection, st: Statement, lock_retries: int) -> None:
+    """A non-transactional statement; a concurrent index build first clears a failed one's leftover."""
+
+    def attempt(retryable: bool) -> None:
+        clear_invalid_index(conn, st.sql)
+        _run(conn, st, retryable)
+
+    with_lock_retries(attempt, lock_retries)
+
+
+def _run(conn: psycopg.Connection, st: Statement, retryable: bool = False) -> None:
+    try:
+        conn.execute(st.sql.encode())  # bytes: sent as-is, no client-side placeholder parsing
+    except psycopg.Error as exc:
+        if retryable and isinstance(exc, psycopg.errors.LockNotAvailable):
+            raise  # rolled back, and run again by with_lock_retries
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SchemashiftError(f"applying `{st.sql.splitlines()[0][:120]}` failed: {message}") from None
 
 
 def _attached(obj: DbObject) -> bool:

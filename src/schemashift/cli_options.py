@@ -1,0 +1,17 @@
+"""Options shared by the diff-side and the migrations-side commands."""
+
+from __future__ import annotations
+
+import click
+
+
+def _no_cache(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from .dialects.postgres import template_cache  # here: --help stays fast
+
+        template_cache.disable()
+
+
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, expose_value=False, callback=_no_cache,
+    help="Build every source afresh: no template databases read or kept [config: cache = false].")
