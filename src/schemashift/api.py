@@ -11,13 +11,13 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from . import dialects, differ
+from . import dialects, differ, schema_cache
 from .dialects.base import Dialect, InspectOptions, ScratchServer
 from .errors import SourceError, UnsafeChanges
 from .model import Schema
 from .plan import Plan, Statement
 from .runtime.gcpause import gc_paused
-from .sources import open_source
+from .sources import open_source, source_text
 
 if TYPE_CHECKING:
     from .online_flags import OnlineOptions
@@ -56,8 +56,14 @@ def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_s
     sources that do not name one themselves (default PostgreSQL). `ignore_tables` (`schema.name`)
     are left out with everything on them: schemashift's history table is bookkeeping, not schema."""
     engine = dialects.choose([source], dialect)
-    with _connected(source, engine, ScratchServer(dev_url, pg_bin)) as conn:
-        schema = engine.inspect(conn, _options(schemas, exclude_schemas, ignore_extension_versions))
+    server, options = ScratchServer(dev_url, pg_bin), _options(schemas, exclude_schemas, ignore_extension_versions)
+    identity = engine.scratch_identity(server) if isinstance(source, str) else None
+    entry = schema_cache.key(engine.name, identity, options, source_text(source, engine)) if identity else None
+    schema = schema_cache.get(entry)
+    if schema is None:
+        with _connected(source, engine, server) as conn:
+            schema = engine.inspect(conn, options)
+        schema_cache.put(entry, schema)
     for table in ignore_tables:
         schema = schema.without_table(*engine.table_named(table))
     return schema

@@ -58,6 +58,17 @@ def _opener_for(spec: str) -> Opener:
     return _open_path
 
 
+def source_text(spec: str, dialect: Dialect) -> str | None:
+    """All a source made only of text holds (a `.sql` file or folder, SQLAlchemy models), with the
+    names of its files; None for databases, `empty` and migrations folders."""
+    opener = _opener_for(spec)
+    if opener is _open_path:
+        return "\0".join(f"{f.path}\0{f.text}" for f in (read_sql_file(p) for p in sql_paths(spec)))
+    if opener is _open_models:
+        return models_sql(spec, dialect.sqlalchemy_url)
+    return None
+
+
 @contextmanager
 def _open_live(spec: str, dialect: Dialect, server: ScratchServer) -> Iterator[str]:
     url = normalize_url(spec)

@@ -57,6 +57,11 @@ class Dialect(Protocol):
         """The URL of a scratch database loaded with `files` in order, dropped on exit; a LoadError
         naming file and line when the engine refuses a statement."""
 
+    def scratch_identity(self, server: ScratchServer) -> str | None:
+        """What, besides a text, decides the schema `server` loads from it (its version and
+        settings), found without starting a server; None: loaded schemas are not kept (see
+        schema_cache)."""
+
     def for_comparison(self, sources: Iterable[object], server: ScratchServer) -> ScratchServer:
         """The scratch server to load the other sides on when comparing with live `sources` (the
         same major version, where the engine prints schemas differently across versions)."""

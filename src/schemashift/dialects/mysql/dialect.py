@@ -20,7 +20,7 @@ from .objects import SCHEMA
 from .render import Renderer
 from ...migrations.history import HistoryTable
 from .run_backend import MysqlRunBackend
-from .servers import get_server, parse_url
+from .servers import get_server, parse_url, scratch_identity
 
 
 class MysqlDialect:
@@ -49,6 +49,9 @@ class MysqlDialect:
             for file in files:
                 load_text(target, target.database or "", file.text, file.path)
             yield url
+
+    def scratch_identity(self, server: ScratchServer) -> str | None:
+        return scratch_identity(server.dev_url)
 
     def for_comparison(self, sources: Iterable[object], server: ScratchServer) -> ScratchServer:
         return server

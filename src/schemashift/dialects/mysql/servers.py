@@ -195,6 +195,23 @@ def _wait_ready(server: ThrowawayServer, timeout: float = 30) -> None:
     raise ServerError(f"mariadbd did not accept connections within {timeout:.0f} s")
 
 
+# Settings of the server that change how a loaded schema reads back (defaults, names, types).
+_IDENTITY = "SELECT CONCAT_WS(' ', VERSION(), @@sql_mode, @@character_set_server, @@collation_server, " \
+            "@@lower_case_table_names, @@explicit_defaults_for_timestamp)"
+
+
+def scratch_identity(dev_url: str | None) -> str:
+    """The scratch server's version and schema-shaping settings: asked of the `dev_url` server,
+    else read from the binary the throwaway server would run (its settings are ours, fixed)."""
+    if dev_url:
+        with parse_url(dev_url).connect() as conn, conn.cursor() as cur:
+            cur.execute(_IDENTITY)
+            return str(cur.fetchone()[0])
+    binary = find_server_binary()
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
+    return f"{version} throwaway"
+
+
 _lock = threading.Lock()
 _shared: ThrowawayServer | None = None
 

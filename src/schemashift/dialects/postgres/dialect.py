@@ -77,6 +77,9 @@ class PostgresDialect:
 
         return replayed(get_server(server.dev_url, server.bin_dir), folder, to, history_table)
 
+    def scratch_identity(self, server: ScratchServer) -> str | None:
+        return None  # loaded files are kept as template databases on the server (template_cache)
+
     def for_comparison(self, sources: Iterable[object], server: ScratchServer) -> ScratchServer:
         return replace(server, bin_dir=for_comparison(sources, server.dev_url, server.bin_dir))
 

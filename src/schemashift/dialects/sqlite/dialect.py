@@ -45,6 +45,9 @@ class SqliteDialect:
     def loaded(self, files: list[SqlFile], server: ScratchServer) -> AbstractContextManager[str]:
         return databases.loaded(files)
 
+    def scratch_identity(self, server: ScratchServer) -> str | None:
+        return None  # loading into memory is faster than reading a kept schema back
+
     def for_comparison(self, sources: Iterable[object], server: ScratchServer) -> ScratchServer:
         return server  # one SQLite library reads every file alike
 
