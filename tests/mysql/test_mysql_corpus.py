@@ -45,26 +45,68 @@ def _skip_cause(spec: dict[str, Any]) -> str | None:
     return None
 
 
+_VALUES = {"char": "'1'", "varchar": "'1'", "text": "'1'", "tinytext": "'1'", "mediumtext": "'1'", "longtext": "'1'",
+           "date": "'2001-01-01'", "datetime": "'2001-01-01 00:00:00'", "timestamp": "'2001-01-01 00:00:00'",
+           "time": "'00:00:01'", "year": "2001", "json": "'{}'", "bit": "b'1'", "binary": "'1'", "varbinary": "'1'",
+           "blob": "'1'", "tinyblob": "'1'", "mediumblob": "'1'", "longblob": "'1'", "point": "POINT(0, 0)",
+           "geometry": "POINT(0, 0)"}
+_COLUMNS = ("SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS"
+            " WHERE TABLE_SCHEMA = %s AND IS_NULLABLE = 'NO' AND COLUMN_DEFAULT IS NULL AND EXTRA = ''"
+            " ORDER BY TABLE_NAME, ORDINAL_POSITION")
+
+
+def _value(data_type: str, column_type: str) -> str:
+    """A value most columns of the type accept: 1, '1', a date, an enum's first label."""
+    if data_type in ("enum", "set"):
+        return column_type[column_type.index("(") + 1:].split(",")[0].rstrip(")")
+    return _VALUES.get(data_type, "1")
+
+
+_ALL_COLUMNS = ("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s"
+                " AND EXTRA NOT LIKE '%%GENERATED%%'")
+
+
+def _q(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
 def _seed_rows(server: ThrowawayServer, database: str, target: str) -> dict[str, int]:
-    """One row of defaults in each table where such a row fits both this database's table and
-    the target's of the same name (a row the target refuses cannot survive): table → row count."""
+    """One row in each table (a value for each NOT NULL column without a default, the defaults
+    elsewhere), kept only where the target's table of the same name accepts the row's values in
+    the columns both have (a row the target refuses cannot survive): table → row count."""
     counts = {}
-    with server.target.connect(database) as conn, conn.cursor() as cur, \
+    with server.target.connect(database, autocommit=False) as conn, conn.cursor() as cur, \
             server.target.connect(target, autocommit=False) as probe, probe.cursor() as pcur:
         for c in (cur, pcur):
             c.execute("SET SESSION foreign_key_checks = 0")
+        cur.execute(_COLUMNS, (database,))
+        needed: dict[str, list[tuple[str, str]]] = {}
+        for table, column, data_type, column_type in cur.fetchall():
+            needed.setdefault(table, []).append((_q(column), _value(data_type, column_type)))
+        columns: dict[tuple[str, str], list[str]] = {}
+        for db, c in ((database, cur), (target, pcur)):
+            c.execute(_ALL_COLUMNS, (db,))
+            for table, column in c.fetchall():
+                columns.setdefault((db, table), []).append(column)
         cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
                     " AND TABLE_TYPE = 'BASE TABLE'", (database,))
         for (table,) in cur.fetchall():
-            insert = f"INSERT INTO `{table.replace('`', '``')}` () VALUES ()"
+            cols = needed.get(table, [])
+            common = [c for c in columns.get((database, table), []) if c in columns.get((target, table), [])]
             try:
-                pcur.execute(insert)
-                cur.execute(insert)
-            except pymysql.err.MySQLError:  # a table whose columns need values, here or there, gets none
-                pass
+                cur.execute(f"INSERT INTO {_q(table)} ({', '.join(c for c, _ in cols)})"
+                            f" VALUES ({', '.join(v for _, v in cols)})")
+                if common:
+                    cur.execute(f"SELECT {', '.join(map(_q, common))} FROM {_q(table)}")
+                    pcur.execute(f"INSERT INTO {_q(table)} ({', '.join(map(_q, common))})"
+                                 f" VALUES ({', '.join(['%s'] * len(common))})", cur.fetchone())
+                conn.commit()
+            except pymysql.err.MySQLError:  # a row that does not fit here or there: none
+                conn.rollback()
             probe.rollback()
-            cur.execute(f"SELECT count(*) FROM `{table.replace('`', '``')}`")
+            cur.execute(f"SELECT count(*) FROM {_q(table)}")
             counts[table] = cur.fetchone()[0]
+            conn.commit()
     return counts
 
 
@@ -91,6 +133,8 @@ def _direction(server: ThrowawayServer, a: str, b: str) -> str | None:
             return f"oracle differs:\n{got}\n{want}\n--- plan:\n{plan.sql}"
         kept = [t for t in seeded if f"table {t}" in want]
         after = _counts(server, a, kept)
+        ROWS_KEPT["directions"] += 1
+        ROWS_KEPT["with rows"] += any(seeded[t] for t in kept)
         if after != {t: seeded[t] for t in kept}:
             return f"rows lost: before {seeded}, after {after}\n--- plan:\n{plan.sql}"
         return None
@@ -99,6 +143,7 @@ def _direction(server: ThrowawayServer, a: str, b: str) -> str | None:
 
 
 _results: dict[str, tuple[str, str]] = {}
+ROWS_KEPT: Counter[str] = Counter()  # directions checked, and those where a kept table had a row
 
 
 def run(server: ThrowawayServer, case_id: str) -> tuple[str, str]:
@@ -174,6 +219,8 @@ def test_mysql_sqldef_pass_rate(mariadb: ThrowawayServer) -> None:
     print(f"\nsqldef-mysql on MariaDB: {statuses['pass']}/{loaded} loaded cases pass both directions"
           f" ({len(IDS)} cases, {statuses['noload']} do not load, {statuses['skip']} skipped)")
     print(f"  needing MySQL rather than MariaDB: {causes[MYSQL_ONLY]}; vector types (MariaDB 11.7+): {vector}")
+    print(f"  rows kept: {ROWS_KEPT['with rows']} of {ROWS_KEPT['directions']} passing directions had seeded rows"
+          " in a table both sides have")
     for cause, n in sorted(causes.items()):
         print(f"  {n:3}  {cause}")
     failed = [f"{c}: {m.splitlines()[0]}" for c, (s, m) in results.items() if s == "fail"]

@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from ...errors import SourceError
 from ...model import Constraint, Schema, Table, Trigger, View
 from .objects import SCHEMA, Event, MysqlColumn, MysqlIndex, Routine
 from .queries import ALL
-from .sqltext import identifiers, literal, quote
+from .sqltext import identifiers, literal, quote, relation_names
 
 Rows = list[tuple[Any, ...]]
 
@@ -28,6 +29,8 @@ def inspect_connection(conn: Any, database: str | None = None) -> Schema:
         if database is None:
             cur.execute("SELECT DATABASE()")
             database = cur.fetchone()[0]
+            if database is None:
+                raise SourceError("no database to inspect: name one in the URL (mysql://user@host/DATABASE)")
         cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         try:
@@ -54,7 +57,8 @@ class _Build:
         self._foreign_keys()
         for table, name, level, clause in self.rows["checks"]:
             if level != "Column":
-                self.out.add(Constraint(schema=SCHEMA, table=table, name=name, type="c", definition=f"CHECK ({clause})"))
+                self.out.add(Constraint(schema=SCHEMA, table=table, name=name, type="c",
+                                        definition=f"CHECK ({clause})"))
         self._views()
         self._triggers()
         self._routines()
@@ -70,6 +74,8 @@ class _Build:
                 columns[table].append(self._column(table, *col))
         partitions = _partition_clauses(self.rows["partitions"])
         for name, ttype, engine, collation, charset, create_options, comment in self.rows["tables"]:
+            if ttype == "SEQUENCE":
+                raise SourceError(f"sequence {quote(name)}: the MySQL dialect does not cover MariaDB sequences")
             options = [f"ENGINE={engine}", f"DEFAULT CHARSET={charset}", f"COLLATE={collation}"]
             options += sorted(o for o in (create_options or "").split() if o.lower() != "partitioned")
             if ttype == "SYSTEM VERSIONED":
@@ -104,7 +110,8 @@ class _Build:
                 text = f"PRIMARY KEY ({cols})" + (f" COMMENT {literal(comment)}" if comment else "")
                 self.out.add(Constraint(schema=SCHEMA, table=table, name=name, type="p", definition=text))
                 continue
-            word = {"FULLTEXT": "FULLTEXT KEY", "SPATIAL": "SPATIAL KEY"}.get(itype, "KEY" if non_unique else "UNIQUE KEY")
+            plain = "KEY" if non_unique else "UNIQUE KEY"
+            word = {"FULLTEXT": "FULLTEXT KEY", "SPATIAL": "SPATIAL KEY"}.get(itype, plain)
             text = f"{word} {quote(name)} ({cols})" + (" USING HASH" if itype == "HASH" else "")
             text += (f" COMMENT {literal(comment)}" if comment else "") + (" IGNORED" if ignored == "YES" else "")
             self.out.add(MysqlIndex(schema=SCHEMA, name=name, table=table, definition=text))
@@ -142,9 +149,18 @@ class _Build:
                               options=(f"ALGORITHM={algorithm}", f"SQL SECURITY {security}")))
 
     def _triggers(self) -> None:
+        """Triggers of one table and event fire in order: each after the one before it says
+        FOLLOWS it, so an order that changes is a changed trigger, created after its predecessor."""
+        previous: dict[tuple[str, str, str], str] = {}
         for name, table, timing, event, statement, _order in self.rows["triggers"]:
+            after = previous.get((table, timing, event))
+            follows = f"FOLLOWS {quote(after)} " if after else ""
+            key = ("trigger", SCHEMA, table, name)
             self.out.add(Trigger(schema=SCHEMA, table=table, name=name,
-                                 definition=f"{timing} {event} ON {quote(table)} FOR EACH ROW {statement}"))
+                                 definition=f"{timing} {event} ON {quote(table)} FOR EACH ROW {follows}{statement}"))
+            if after:
+                self.out.depend(key, ("trigger", SCHEMA, table, after))
+            previous[(table, timing, event)] = name
 
     def _routines(self) -> None:
         params: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -174,15 +190,17 @@ class _Build:
             self.out.add(Event(schema=SCHEMA, name=name, definition=f"{text} DO {body}"))
 
     def _dependencies(self) -> None:
-        """What views, triggers and routines read: any table, view or routine whose name their
-        text mentions (MariaDB keeps no such list; a mention too many only orders more strictly)."""
+        """What views, triggers and routines read: a table, view or routine a view's query reads,
+        or whose name a body mentions (MariaDB keeps no such list; a mention too many only orders
+        more strictly)."""
         names: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         for key, obj in self.out.objects.items():
             if key[0] in ("table", "view") or isinstance(obj, Routine):
                 names[obj.name.lower()].append(key)  # type: ignore[attr-defined]
         for key, obj in list(self.out.objects.items()):
             if isinstance(obj, View | Trigger | Routine | Event):
-                for ref in _mentions(identifiers(obj.definition), names):
+                words = relation_names(obj.definition) if isinstance(obj, View) else identifiers(obj.definition)
+                for ref in _mentions(words, names):
                     self.out.depend(key, ref)
             if isinstance(obj, Trigger):
                 self.out.depend(key, ("table", SCHEMA, obj.table))
@@ -214,7 +232,8 @@ def _partition_clause(parts: list[tuple[Any, ...]]) -> str:
             items[pname] = [f"PARTITION {quote(pname)}{bound}" + (f" COMMENT {literal(comment)}" if comment else "")]
         if sub:
             items[pname].append(f"SUBPARTITION {quote(sub)}")
-    if method.split()[-1] in ("HASH", "KEY") and not sub_method and list(items) == [f"p{i}" for i in range(len(items))] \
+    default_names = list(items) == [f"p{i}" for i in range(len(items))]
+    if method.split()[-1] in ("HASH", "KEY") and not sub_method and default_names \
             and all(len(p) == 1 and " COMMENT " not in p[0] for p in items.values()):
         # the default names: as `PARTITIONS n` wrote them (SHOW CREATE TABLE prints none for 1)
         return text + (f" PARTITIONS {len(items)}" if len(items) > 1 else "")

@@ -3,13 +3,14 @@ database (`%(db)s`) in SQL, so their number never grows with the number of table
 
 from __future__ import annotations
 
-# Base tables with engine, default collation and charset, explicit options and comment.
+# Base tables (and sequences, to refuse) with engine, default collation and charset, explicit
+# options and comment.
 TABLES = """
 SELECT t.TABLE_NAME, t.TABLE_TYPE, t.ENGINE, t.TABLE_COLLATION, c.CHARACTER_SET_NAME, t.CREATE_OPTIONS,
        t.TABLE_COMMENT
 FROM information_schema.TABLES t
 LEFT JOIN information_schema.COLLATIONS c ON c.COLLATION_NAME = t.TABLE_COLLATION
-WHERE t.TABLE_SCHEMA = %(db)s AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+WHERE t.TABLE_SCHEMA = %(db)s AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')
 ORDER BY t.TABLE_NAME
 """
 

@@ -24,7 +24,10 @@ _INTEGERS = ["tinyint", "smallint", "mediumint", "int", "bigint"]
 _TEXTS = ["tinytext", "text", "mediumtext", "longtext"]
 _BLOBS = ["tinyblob", "blob", "mediumblob", "longblob"]
 _SIZED = re.compile(r"^(varchar|char|varbinary|binary)\((\d+)\)(.*)$")
-_LITERAL_DEFAULT = re.compile(r"^(NULL|'.*'|-?[\d.]+(e[-+]?\d+)?|b'[01]*'|0x[0-9a-f]+|\(.*\)|[a-z_]+\(\d*\))$", re.I | re.S)
+# A default the server prints so that it reads back as written: a literal, a parenthesised
+# expression, a call with no arguments (current_timestamp(6)); anything else goes in parentheses.
+_LITERAL_DEFAULT = re.compile(r"^(NULL|'.*'|-?[\d.]+(e[-+]?\d+)?|b'[01]*'|0x[0-9a-f]+|\(.*\)|[a-z_]+\(\d*\))$",
+                              re.I | re.S)
 
 
 def shape(table: str) -> Key:
@@ -69,7 +72,8 @@ def create_table(schema: Schema, table: Table) -> str:
     for obj in _on_table(schema, table.name):
         if isinstance(obj, MysqlIndex) or isinstance(obj, Constraint) and obj.type in "pc":
             parts.append(_inline(obj))
-    sql = f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(parts) + "\n) " + " ".join(_table_options(table.options))
+    sql = f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(parts) + "\n) "
+    sql += " ".join(_table_options(table.options))
     if "WITH SYSTEM VERSIONING" in table.options:
         sql += " WITH SYSTEM VERSIONING"
     if table.comment:
@@ -204,7 +208,8 @@ class Renderer:
         elif isinstance(obj, Constraint) and obj.type == "f":
             ref = _referenced(obj)
             renew = "".join(f"DROP INDEX {quote(i.name)}, ADD {i.definition}, " for i in self._fk_made_indexes(obj))
-            self.out.append(_st(f"ALTER TABLE {quote(obj.table)} {renew}ADD {_inline(obj)}", obj.key, "create", phase=90,
+            sql = f"ALTER TABLE {quote(obj.table)} {renew}ADD {_inline(obj)}"
+            self.out.append(_st(sql, obj.key, "create", phase=90,
                                 requires={shape(obj.table), *({shape(ref)} if ref else ())}, creates={obj.key}))
         elif isinstance(obj, Constraint | MysqlIndex):
             if obj.table not in self.created:
@@ -232,8 +237,11 @@ class Renderer:
         gone = [c for c in self.source.constraints_on(SCHEMA, fk.table) if c.type == "f"
                 and _key_columns(c.definition) == cols and c.key in self.dropped_keys]
         names = {c.name for c in gone} | {cols[0]}
-        return [o for k, o in self.source.objects.items() if gone and isinstance(o, MysqlIndex) and o.table == fk.table
-                and o.name in names and self.target.objects.get(k) == o and _key_columns(o.definition)[:len(cols)] == cols]
+        if not gone:
+            return []
+        return [o for k, o in self.source.objects.items() if isinstance(o, MysqlIndex) and o.table == fk.table
+                and o.name in names and self.target.objects.get(k) == o
+                and _key_columns(o.definition)[:len(cols)] == cols]
 
     # --- one table's ALTER ------------------------------------------------------------------------
 
@@ -258,7 +266,7 @@ class Renderer:
                 bucket.adds.append(f"ADD COLUMN {column_sql(col)}{place}")
                 continue
             bucket.modifies.append(f"MODIFY COLUMN {column_sql(col)}")
-            if not widens(was.type, col.type) or was.charset != col.charset:
+            if not widens(was.type, col.type) or was.charset != col.charset:  # type: ignore[attr-defined]
                 bucket.lost.append(f"changes {new.name}.{col.name} from {was.type} to {col.type}")
         bucket.options += _option_changes(old, new)
         if old.partition_key != new.partition_key:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from ...frozen import frozen
 
 _TOKEN = re.compile(
-    r"""(?P<space>\s+)|(?P<comment>--(?:\s[^\n]*)?(?=\n|$)|\#[^\n]*|/\*(?!!).*?(?:\*/|$))
+    r"""(?P<space>\s+)|(?P<comment>--(?:[ \t\r][^\n]*)?(?=\n|$)|\#[^\n]*|/\*(?!!).*?(?:\*/|$))
     # /*! ... */ is MySQL's executable comment: code
     |(?P<str>'(?:[^'\\]|\\.|'')*'?|"(?:[^"\\]|\\.|"")*"?)
     |(?P<qid>`(?:[^`]|``)*`?)
@@ -68,7 +68,8 @@ def split(script: str) -> list[Piece]:
 
 def _statement_end(script: str, pos: int, delimiter: str) -> tuple[int, int]:
     """(index after the delimiter, index where the statement text ends)."""
-    depth, words, prev = 0, [], ""
+    depth, prev = 0, ""
+    words: list[str] = []
     compound = False
     for m in _TOKEN.finditer(script, pos):
         kind, tok = m.lastgroup, m.group(0)
@@ -106,4 +107,20 @@ def identifiers(sql: str) -> set[str]:
             out.add(tok[1:-1].replace("``", "`").lower())
         elif kind == "word":
             out.add(tok.lower())
+    return out
+
+
+def relation_names(sql: str) -> set[str]:
+    """The names a server-printed query reads as tables, views or functions: a name after FROM
+    or JOIN, before `.` (a qualifier) or before `(` (a call); lower-cased. Column names, which
+    the server prints as `t`.`c` or alone, are left out."""
+    toks = list(tokens(sql))
+    out = set()
+    for i, (kind, tok) in enumerate(toks):
+        if kind not in ("qid", "word"):
+            continue
+        after = toks[i + 1][1] if i + 1 < len(toks) else ""
+        before = toks[i - 1][1].upper() if i else ""
+        if after in (".", "(") or before in ("FROM", "JOIN"):
+            out.add(tok[1:-1].replace("``", "`").lower() if kind == "qid" else tok.lower())
     return out
