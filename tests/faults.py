@@ -116,12 +116,19 @@ class FaultServer:
         return f"postgresql://{quote(user, safe='')}:{secret}@127.0.0.1:{port or self.port}/{quote(dbname, safe='')}"
 
     @contextlib.contextmanager
-    def fresh_database(self) -> Iterator[str]:
+    def fresh_database(self, template: str = TEMPLATE) -> Iterator[str]:
         """A new database from the template (ledger and gates in it), dropped afterwards; its name."""
         name = f"faults_{uuid.uuid4().hex[:12]}"
         with self.admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
-                                                                          sql.Identifier(TEMPLATE)))
+            for attempt in range(100):  # a template's last session may still be ending
+                try:
+                    conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                                  sql.Identifier(template)))
+                    break
+                except psycopg.errors.ObjectInUse:
+                    if attempt == 99:
+                        raise
+                    time.sleep(0.05)
         try:
             yield name
         finally:

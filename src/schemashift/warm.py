@@ -305,7 +305,7 @@ def running() -> list[tuple[str, int]]:
     found = []
     try:
         names = os.listdir(folder())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no folder, or a file in its way: none can run there
         return []
     for name in names:
         pid = kept_settings.recorded_pid(os.path.join(folder(), name), MARKER) if name.endswith(".pid") else None

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..config import Settings, find_config, load_settings
-from ..errors import EXIT_ERROR, SchemashiftError
+from ..errors import EXIT_ERROR, SchemashiftError, redact
 from . import checksum
 from .files import read_folder, write_new
 
@@ -68,7 +68,7 @@ def init(settings: Settings) -> None:
             f'history_table = "{settings.history_table}"\n'
             '# url = "postgresql://user@host/dbname"\n'
         )
-    click.echo(f"ready: {settings.migrations}")
+    click.echo(f"ready: {redact(str(settings.migrations))}")  # a folder named by a mistyped URL keeps its secret
 
 
 @_command
@@ -175,6 +175,8 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
     from .progress import Progress
     from .runner import Project
 
+    if sql and backup is not None:
+        raise SchemashiftError("pass --sql or --backup, not both (--sql connects to nothing to back up)")
     project = Project.load(settings)
     if sql:
         click.echo(offline.render_up(project, to), nl=False)

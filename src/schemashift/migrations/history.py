@@ -62,6 +62,9 @@ class Row:
     error: str | None
 
 
+ROW_COLUMNS = tuple(Row.__dataclass_fields__)
+
+
 @dataclass
 class State:
     """What the rows say now: applied versions, and unfinished multi-step attempts by direction."""
@@ -150,8 +153,21 @@ class HistoryTable:
     def rows(self, conn: psycopg.Connection) -> list[Row]:
         if not self.exists(conn):
             return []
+        self._check_columns(conn)
+        columns = sql.SQL(", ").join(sql.Identifier(name) for name in ROW_COLUMNS)
         with conn.cursor(row_factory=class_row(Row)) as cur:
-            return cur.execute(sql.SQL("SELECT * FROM {} ORDER BY id").format(self.ident)).fetchall()
+            return cur.execute(sql.SQL("SELECT {} FROM {} ORDER BY id").format(columns, self.ident)).fetchall()
+
+    def _check_columns(self, conn: psycopg.Connection) -> None:
+        """Refuse a table of this name that is not a history table (another tool's, say) before
+        anything reads or writes it."""
+        found = {name for (name,) in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            [self.ident.as_string(conn)])}
+        missing = [name for name in ROW_COLUMNS if name not in found]
+        if missing:
+            raise MigrationsError(f"{self} exists but is not a schemashift history table (no column "
+                                  f"{', '.join(missing)}); name another with --history-table")
 
     def state(self, conn: psycopg.Connection) -> State:
         return State.fold(self.rows(conn))
