@@ -365,7 +365,7 @@ def _broken_run(target: Target, rng: random.Random, connect_port: int | None, br
                 if proc.poll() is None:
                     proc.kill()
             _, err = proc.communicate()
-        if not _one_line_error(code, err):
+        if not (_one_line_error(code, err) and "connection" in err):  # says what happened, too
             tally.bad_exits += 1
             tally.notes.append(f"{name}: exit {code}, stderr {err!r}")
         return _resume_and_judge(target, name, tally)
