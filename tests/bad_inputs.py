@@ -26,7 +26,7 @@ from schemashift.migrations.files import read_folder
 from schemashift.migrations.errors import MigrationsError
 from schemashift.migrations.history import HistoryTable
 
-from faults import FaultServer, _free_port
+from faults import FaultServer, free_port
 
 CANARY = "S3cr3t-Canary-77"  # the password of the role every URL uses; it must never be printed
 ROLE = "canary"
@@ -171,7 +171,7 @@ class Project:
             "bad_url": f"postgresql://{ROLE}:{CANARY}@127.0.0.1:notaport/db",
             "wrong_password": self.url(password="not-" + CANARY),
             "missing_database": self.url("no_such_database"),
-            "server_down": f"postgresql://{ROLE}:{CANARY}@127.0.0.1:{_free_port()}/db",
+            "server_down": f"postgresql://{ROLE}:{CANARY}@127.0.0.1:{free_port()}/db",
         }
 
 

@@ -58,7 +58,7 @@ GATES_PER_MIGRATION = 3
 WAIT_SECONDS = 60.0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -73,7 +73,7 @@ class FaultServer:
         self.home = Path(tempfile.mkdtemp(prefix="schemashift-faults-"))
         servers._give_to_server_user(self.home)
         self.data = self.home / "data"
-        self.port = _free_port()
+        self.port = free_port()
         servers._initdb(self.bin_dir, self.data)
         hba = self.data / "pg_hba.conf"
         hba.write_text("".join(line.replace("trust", "scram-sha-256") if line.startswith("host") else line

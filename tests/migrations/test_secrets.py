@@ -79,6 +79,7 @@ def test_no_command_prints_or_writes_the_password(project: bad_inputs.Project, t
         dumped = log.read_text()
         assert "PGPASSWORD-set" in dumped and CANARY not in dumped and name in dumped
     assert _files_holding_the_password(tmp_path) == []
+    assert CANARY not in (project.server.home / "log").read_text()  # the server's log of those calls
 
 
 def test_the_warm_process_keeps_no_password(project: bad_inputs.Project, tmp_path: Path,
