@@ -20,6 +20,9 @@ KINDS = {"bad_url", "wrong_password", "missing_database", "server_down", "missin
          "malformed_sql", "non_utf8", "unknown_version", "malformed_toml", "conflicting_options",
          "history_other_columns", "unknown_option"}
 
+# One worker runs the module: its servers are started once.
+pytestmark = pytest.mark.xdist_group("bad-input")
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bad_inputs.Project]:

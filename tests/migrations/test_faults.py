@@ -21,6 +21,9 @@ KILL_RUNS = 20
 OTHER_RUNS = 3
 SEED = 16  # each test draws its points from its own seeded generator; the failing point is in the notes
 
+# One worker runs the module: its servers are started once.
+pytestmark = pytest.mark.xdist_group("faults")
+
 
 @pytest.fixture(scope="module")
 def fault_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:

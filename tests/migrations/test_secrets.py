@@ -24,6 +24,9 @@ from bad_inputs import CANARY, ROLE, invoke
 from schemashift import warm
 from schemashift.servers import embedded_bin_dir
 
+# One worker runs the module: its servers are started once.
+pytestmark = pytest.mark.xdist_group("secrets")
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bad_inputs.Project]:
