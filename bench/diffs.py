@@ -4,7 +4,7 @@
   every call cost before servers were kept);
 - cold, empty cache: the first call ever: initdb into the cache, start, diff;
 - cold, stopped: the kept server was stopped (idle timeout or `server stop`): start, diff;
-- warm: the kept server and the warm process (schemashift already imported, see schemashift.warm)
+- warm: the kept server and the warm process (schemashift already imported, see schemashift.runtime.warm)
   are up: connect, diff. The call before it started them; the bench waits until the warm process
   listens, as it would be after a user's pause between two calls.
 

@@ -31,7 +31,7 @@ oracle.prefer_tmpfs()
 
 import bad_inputs  # noqa: E402
 import faults  # noqa: E402
-from schemashift.servers import embedded_bin_dir  # noqa: E402
+from schemashift.dialects.postgres.servers import embedded_bin_dir  # noqa: E402
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 MIGRATIONS = 8

@@ -97,7 +97,7 @@ def write_alembic(project: Path, count: int) -> None:
 def run(pg_bin: Path, bin_dir: Path, count: int, runs: int, env: dict[str, str],
         own_env: dict[str, str]) -> dict[str, object]:
     """`env` is a user's (warm process on), `own_env` the same with warm processes off."""
-    from schemashift.servers import LocalServer
+    from schemashift.dialects.postgres.servers import LocalServer
 
     psql = Path("/usr/lib/postgresql/15/bin/psql")  # the embedded server ships no psql
     server = LocalServer(pg_bin, DURABLE)

@@ -162,7 +162,7 @@ def help_startup(runs: int) -> dict[str, object]:
 
 def migration_runs(runs: int) -> dict[str, object]:
     """The migrations part on the embedded PostgreSQL 18 (schemashift's default server) and on 15."""
-    from schemashift.servers import embedded_bin_dir
+    from schemashift.dialects.postgres.servers import embedded_bin_dir
 
     found = {}
     with diffs.user_envs(BIN / "schemashift") as (env, own_env):
@@ -221,7 +221,7 @@ def main() -> int:
         sys.exit("bench: GNU time is needed (apt-get install time)")
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the commands timed run as a user's would: bytecode cached
     os.environ["SCHEMASHIFT_SERVER_IDLE"] = "0"  # the bench's own server is not the user's kept one
-    from schemashift.servers import get_server
+    from schemashift.dialects.postgres.servers import get_server
 
     server = get_server(pg_bin=PG15)
     parts: dict[str, Callable[[], object]] = {

@@ -33,7 +33,7 @@ ROLE = "canary"
 HISTORY = "public.schemashift_history"
 UP = "CREATE TABLE {t} (id int PRIMARY KEY);"
 COMMANDS = ("diff", "dump", "up", "down", "new", "check", "sync", "test", "stamp", "baseline", "hash",
-            "status", "history", "init", "server")
+            "status", "history", "init", "server", "lint")
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,7 @@ def argv(project: Project, command: str, *, url: str | None = None, folder: Path
         "hash": ["hash", "--migrations", str(folder)],
         "init": ["init", "--migrations", str(folder)],
         "server": ["server", "status"],
+        "lint": ["lint", source, "--dev-url", url],
     }[command]
 
 
@@ -231,7 +232,7 @@ def cases(project: Project) -> list[Case]:
         found.append(Case(command, kind, tuple(args), extra.pop("cwd", root), **extra))  # type: ignore[arg-type]
 
     for kind, bad in project.bad_urls().items():
-        for command in (*URL_COMMANDS, "new", "test"):
+        for command in (*URL_COMMANDS, "new", "test", "lint"):
             add(command, kind, argv(project, command, url=bad))
         for command in ("diff", "dump"):
             add(command, kind, argv(project, command, source=bad))
@@ -244,15 +245,16 @@ def cases(project: Project) -> list[Case]:
         for command in commands:
             add(command, kind, argv(project, command, folder=root / name))
         source = {"missing_path": "nowhere.sql", "unreadable": "dangling.sql"}.get(kind, f"{name}.sql")
-        for command in ("diff", "dump", "sync"):
+        for command in ("diff", "dump", "sync", "lint"):
             add(command, kind, argv(project, command, source=str(root / source)))
-        add("diff", f"{kind}_folder", argv(project, "diff", source=f"migrations:{root / name}"))
+        for command in ("diff", "lint"):
+            add(command, f"{kind}_folder", argv(project, command, source=f"migrations:{root / name}"))
     for command, args in {"up": ["--to", "99"], "down": ["--to", "99"]}.items():
         add(command, "unknown_version", [*argv(project, command), *args])
     for command in ("stamp", "baseline"):
         add(command, "unknown_version", [command, "99", *argv(project, command)[2:]])
     for command in COMMANDS:
-        if command != "server":
+        if command not in ("server", "lint"):  # the two read no settings
             add(command, "malformed_toml", argv(project, command), cwd=root / "badtoml")
         add(command, "unknown_option", [*argv(project, command), "--no-such-option"])
     add("down", "conflicting_options", [*argv(project, "down"), "--to", "1", "--steps", "1"])
@@ -319,7 +321,7 @@ def _toml(value: object) -> str:
     return json.dumps(value)  # strings, numbers, booleans and lists of these are TOML too
 
 
-RESULT_COMMANDS = ("status", "check", "test")  # exit 1 with their finding on stdout, nothing on stderr
+RESULT_COMMANDS = ("status", "check", "test", "lint")  # exit 1 with their findings on stdout, nothing on stderr
 
 
 def judge_call(argv: list[str], outcome: Outcome, changed: bool) -> list[str]:

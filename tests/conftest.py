@@ -1,6 +1,6 @@
 """Session-wide servers for the tests: embedded PostgreSQL 18 and Debian's PostgreSQL 15.
 
-`pg18` / `pg15` are `oracle.Cluster`s on the process's shared `schemashift.servers` servers, with the
+`pg18` / `pg15` are `oracle.Cluster`s on the process's shared `schemashift.dialects.postgres.servers` servers, with the
 corpus's roles and templates created once. PostgreSQL 15 is skipped when its binaries are absent,
 except under CI (`CI=true`), where that is an error: CI installs it.
 """
@@ -36,7 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def pg18() -> Iterator[oracle.Cluster]:
-    from schemashift.servers import get_server
+    from schemashift.dialects.postgres.servers import get_server
 
     cluster = corpus.prepare_cluster(get_server())
     yield cluster
@@ -51,7 +51,7 @@ def pg15_or_none() -> Iterator[oracle.Cluster | None]:
             pytest.fail(f"CI=true but PostgreSQL 15 is not installed in {corpus.PG15_BIN}")
         yield None
         return
-    from schemashift.servers import get_server
+    from schemashift.dialects.postgres.servers import get_server
 
     cluster = corpus.prepare_cluster(get_server(pg_bin=corpus.PG15_BIN))
     yield cluster

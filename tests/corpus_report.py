@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     oracle.prefer_tmpfs()
-    from schemashift.servers import get_server
+    from schemashift.dialects.postgres.servers import get_server
 
     started = time.monotonic()
     cluster = corpus.prepare_cluster(get_server(pg_bin=corpus.PG15_BIN if args.pg == "15" else None))

@@ -40,7 +40,8 @@ import psycopg
 from psycopg import sql
 
 import schemashift
-from schemashift import keeper, servers
+from schemashift.dialects.postgres import servers
+from schemashift.runtime import keeper
 from schemashift.migrations import checksum
 from schemashift.migrations.files import read_folder
 from schemashift.migrations.history import HistoryTable

@@ -500,7 +500,7 @@ class Cluster:
     """Scratch databases on one schemashift `Server`, for the corpus and property tests.
 
     Databases are made with `CREATE DATABASE ... TEMPLATE` (file copy where it is the faster
-    strategy) from a prepared template; the `schemashift.servers` server stays the owner of the
+    strategy) from a prepared template; the `schemashift.dialects.postgres.servers` server stays the owner of the
     cluster and of its lifetime.
     """
 

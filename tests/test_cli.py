@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 
 from schemashift import api
 from schemashift.cli import cli
-from schemashift.servers import get_server, url_with_database
+from schemashift.dialects.postgres.servers import get_server, url_with_database
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 BEFORE, AFTER = str(EXAMPLES / "before.sql"), str(EXAMPLES / "after.sql")

@@ -1,4 +1,4 @@
-"""The server kept between CLI calls (schemashift.keeper), each test with its own cache folder:
+"""The server kept between CLI calls (schemashift.runtime.keeper), each test with its own cache folder:
 reused by the next process, stopped by `server stop` and by its idle watchdog, started once by
 concurrent callers, recovered after a crash left a stale pid file."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from schemashift import keeper, kept_settings
+from schemashift.runtime import keeper, kept_settings
 
 
 class Cache:

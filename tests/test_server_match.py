@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import schemashift
-from schemashift.servers import embedded_bin_dir
+from schemashift.dialects.postgres.servers import embedded_bin_dir
 
 SCHEMA = "CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL);\nCREATE VIEW v AS SELECT * FROM t;\n"
 

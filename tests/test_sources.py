@@ -8,7 +8,8 @@ import psycopg
 import pytest
 
 from schemashift.errors import LoadError, SchemashiftError, SourceError
-from schemashift.servers import get_server, url_with_database
+from schemashift.dialects.postgres.servers import get_server, url_with_database
+from schemashift.dialects.base import ScratchServer
 from schemashift.sources import open_source
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -262,5 +263,5 @@ def test_danbooru_on_the_embedded_server_names_pgcrypto():
 @needs_pg15
 @pytest.mark.parametrize("path", DANBOORU, ids=lambda p: p.name)
 def test_danbooru_loads_on_postgresql_15(path):
-    with open_source(str(path), pg_bin=str(PG15_BIN)) as url:
+    with open_source(str(path), server=ScratchServer(bin_dir=str(PG15_BIN))) as url:
         assert "posts" in relations(url)

@@ -1,4 +1,4 @@
-"""The warm process (schemashift.warm): a call handed to it behaves exactly like one run in its own
+"""The warm process (schemashift.runtime.warm): a call handed to it behaves exactly like one run in its own
 process (output, exit code, working directory, environment, stdin, Ctrl-C), it is started by the
 first call and ended by `server stop` or its idle timeout, and never serves edited code."""
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from schemashift import kept_settings, warm
+from schemashift.runtime import kept_settings, warm
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="warm processes are Linux-only")
 

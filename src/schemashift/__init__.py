@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 _LAZY = {"SchemashiftError": "errors", "Migration": "api", "apply": "api", "diff": "api", "diff_schemas": "api",
-         "inspect": "api", "temporary_database": "servers"}
+         "inspect": "api", "temporary_database": "dialects.postgres.servers"}
 
 __all__ = ["Migration", "SchemashiftError", "apply", "diff", "diff_schemas", "inspect", "temporary_database"]
 

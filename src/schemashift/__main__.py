@@ -1,5 +1,5 @@
 """`python -m schemashift`: the same command as the `schemashift` console script."""
 
-from .launch import main
+from .runtime.launch import main
 
 main()

@@ -9,22 +9,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-import psycopg
-
-from . import differ
-from .dialects.postgres.dialect import PostgresDialect
-from .dialects.postgres.inspect import InspectOptions
-from .errors import SchemashiftError, UnsafeChanges
-from .gcpause import gc_paused
+from . import dialects, differ
+from .dialects.base import Dialect, InspectOptions, ScratchServer
+from .errors import SourceError, UnsafeChanges
 from .model import Schema
 from .plan import Plan, Statement
-from .server_match import for_comparison
-from .sources import URL_PREFIXES, connect, open_source
+from .runtime.gcpause import gc_paused
+from .sources import open_source
 
-DIALECT = PostgresDialect()
-
-Source = str | psycopg.Connection
+# A source spec (URL, database file, .sql file or folder, `empty`, `migrations:DIR`, `python:…`) or a
+# connection of one of the dialects' drivers (psycopg, sqlite3, …).
+Source = str | Any
 
 
 def _options(schemas: list[str] | tuple[str, ...] | str | None, exclude_schemas: list[str] | tuple[str, ...] | str | None,
@@ -36,36 +33,40 @@ def _options(schemas: list[str] | tuple[str, ...] | str | None, exclude_schemas:
 
 
 @contextlib.contextmanager
-def _connected(source: Source, dev_url: str | None, pg_bin: str | None) -> Iterator[psycopg.Connection]:
-    if isinstance(source, psycopg.Connection):
+def _connected(source: Source, dialect: Dialect, server: ScratchServer) -> Iterator[Any]:
+    if not isinstance(source, str):
         yield source
         return
-    if source.startswith(URL_PREFIXES):  # a live database: one connection, no separate check
-        with connect(source, autocommit=True) as conn:
+    if dialects.claimed_by(source):  # a live database: one connection, no separate check
+        with contextlib.closing(dialect.connect(source)) as conn:
             yield conn
         return
-    with open_source(source, dev_url=dev_url, pg_bin=pg_bin) as url, connect(url, autocommit=True) as conn:
+    with open_source(source, dialect, server) as url, contextlib.closing(dialect.connect(url)) as conn:
         yield conn
 
 
 def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_schemas: list[str] | str | None = None,
             ignore_extension_versions: bool = False, ignore_tables: Sequence[str] = (), dev_url: str | None = None,
-            pg_bin: str | None = None) -> Schema:
-    """The schema model of a source: a URL, a `.sql` file or folder, `empty`, `migrations:DIR`,
-    `python:pkg.module:metadata`, or a psycopg connection. `ignore_tables` (`schema.name`) are left
-    out with everything on them: schemashift's history table is bookkeeping, not schema."""
-    with _connected(source, dev_url, pg_bin) as conn:
-        schema = DIALECT.inspect(conn, _options(schemas, exclude_schemas, ignore_extension_versions))
+            pg_bin: str | None = None, dialect: str | None = None) -> Schema:
+    """The schema model of a source: a URL or database file, a `.sql` file or folder, `empty`,
+    `migrations:DIR`, `python:pkg.module:metadata`, or a connection. `dialect` names the engine for
+    sources that do not name one themselves (default PostgreSQL). `ignore_tables` (`schema.name`)
+    are left out with everything on them: schemashift's history table is bookkeeping, not schema."""
+    engine = dialects.choose([source], dialect)
+    with _connected(source, engine, ScratchServer(dev_url, pg_bin)) as conn:
+        schema = engine.inspect(conn, _options(schemas, exclude_schemas, ignore_extension_versions))
     for table in ignore_tables:
-        namespace, _, name = table.rpartition(".")
-        schema = schema.without_table(namespace or "public", name)
+        schema = schema.without_table(*engine.table_named(table))
     return schema
 
 
 def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> Plan:
-    """The ordered plan between two inspected schemas (drops included; see `Plan.check_safe`)."""
+    """The ordered plan between two inspected schemas of one dialect (drops included; see `Plan.check_safe`)."""
+    if source.dialect != target.dialect:
+        raise SourceError(f"cannot mix dialects in one command: {source.dialect} and {target.dialect}")
+    engine = dialects.by_name(source.dialect)
     with gc_paused():
-        plan = DIALECT.render(differ.diff(source, target, DIALECT), source, target)
+        plan = engine.render(differ.diff(source, target, engine), source, target)
     if not privileges:
         plan.statements = [s for s in plan.statements if s.kind != "grant"]
     return plan
@@ -74,16 +75,17 @@ def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True) -> 
 def diff(source: Source, target: Source, *, schemas: list[str] | str | None = None,
          exclude_schemas: list[str] | str | None = None, ignore_extension_versions: bool = False,
          ignore_tables: Sequence[str] = (), privileges: bool = True, dev_url: str | None = None,
-         pg_bin: str | None = None) -> Plan:
+         pg_bin: str | None = None, dialect: str | None = None) -> Plan:
     """The plan that turns `source` into `target`.
 
-    Both sides are inspected at once, on two threads: each mostly waits on its server (psycopg
-    releases the GIL meanwhile), so the two inspections overlap instead of adding up. One
+    Both sides are inspected at once, on two threads: each mostly waits on its server (the drivers
+    release the GIL meanwhile), so the two inspections overlap instead of adding up. One
     connection given as both sides is read once at a time: a connection runs one transaction.
     """
-    pg_bin = for_comparison([source, target], dev_url, pg_bin)
+    engine = dialects.choose([source, target], dialect)
+    server = engine.for_comparison([source, target], ScratchServer(dev_url, pg_bin))
     opts = dict(schemas=schemas, exclude_schemas=exclude_schemas, ignore_extension_versions=ignore_extension_versions,
-                ignore_tables=ignore_tables, dev_url=dev_url, pg_bin=pg_bin)
+                ignore_tables=ignore_tables, dev_url=server.dev_url, pg_bin=server.bin_dir, dialect=engine.name)
 
     def prepared(side: Source, as_source: bool) -> Schema:
         return inspect(side, **opts).prepare(as_source=as_source)  # type: ignore[arg-type]
@@ -93,40 +95,13 @@ def diff(source: Source, target: Source, *, schemas: list[str] | str | None = No
         return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges)
 
 
-def apply(plan: Plan | list[Statement], target: Source) -> None:
-    """Run a plan: transactional statements together, each non-transactional one on its own.
-
-    A failure rolls back the transaction it happened in; statements already committed on their own
-    (e.g. `ALTER TYPE … ADD VALUE`) stay, as PostgreSQL gives no way to undo them in a transaction.
-    """
-    statements = plan.statements if isinstance(plan, Plan) else plan
-    with _connected(target, None, None) as conn:
-        conn.execute("SET check_function_bodies = off")  # bodies may name objects created later
-        batch: list[Statement] = []
-        for st in statements:
-            if st.transactional:
-                batch.append(st)
-                continue
-            _run_batch(conn, batch)
-            batch = []
-            _run(conn, st)
-        _run_batch(conn, batch)
-
-
-def _run_batch(conn: psycopg.Connection, batch: list[Statement]) -> None:
-    if not batch:
-        return
-    with conn.transaction():
-        for st in batch:
-            _run(conn, st)
-
-
-def _run(conn: psycopg.Connection, st: Statement) -> None:
-    try:
-        conn.execute(st.sql.encode())  # bytes: sent as-is, no client-side placeholder parsing
-    except psycopg.Error as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SchemashiftError(f"applying `{st.sql.splitlines()[0][:120]}` failed: {message}") from None
+def apply(plan: Plan | list[Statement], target: Source, *, dialect: str | None = None) -> None:
+    """Run a plan on `target` the way the engine's own client would run its SQL (see each
+    dialect's `apply`: on PostgreSQL, transactional statements together and each non-transactional
+    one on its own)."""
+    engine = dialects.choose([target], dialect)
+    with _connected(target, engine, ScratchServer()) as conn:
+        engine.apply(plan if isinstance(plan, Plan) else Plan(list(plan)), conn)
 
 
 class Migration:
@@ -135,9 +110,9 @@ class Migration:
     def __init__(self, x_from: Source, x_target: Source, schema: str | None = None,
                  exclude_schema: str | None = None, ignore_extension_versions: bool = False) -> None:
         self.x_from, self.x_target = x_from, x_target
+        server = dialects.choose([x_from, x_target]).for_comparison([x_from, x_target], ScratchServer())
         self._options = dict(schemas=schema, exclude_schemas=exclude_schema,
-                             ignore_extension_versions=ignore_extension_versions,
-                             pg_bin=for_comparison([x_from, x_target], None, None))
+                             ignore_extension_versions=ignore_extension_versions, pg_bin=server.bin_dir)
         self.s_from = inspect(x_from, **self._options)  # type: ignore[arg-type]
         self.s_target = inspect(x_target, **self._options)  # type: ignore[arg-type]
         self.safety = True

@@ -107,15 +107,20 @@ def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
                   help="Leave this schema out (repeatable).")
     @click.option("--dev-url", metavar="URL", help="Server for scratch databases [env: SCHEMASHIFT_DEV_URL].")
     @click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server [env: SCHEMASHIFT_PG_BIN].")
+    @click.option("--dialect", metavar="NAME",
+                  help="postgresql, sqlite or mysql: the engine of .sql files and folders, when no side is a "
+                       "database that names it (default postgresql) [env: SCHEMASHIFT_DIALECT].")
     @click.option("--format", "output_format", type=click.Choice(["sql", "json"]), default="sql", show_default=True)
     @traceback_option
     @functools.wraps(func)
     def wrapper(schemas: tuple[str, ...], exclude_schemas: tuple[str, ...], dev_url: str | None,
-                pg_bin: str | None, **kwargs: Any) -> int:
+                pg_bin: str | None, dialect: str | None, **kwargs: Any) -> int:
         from .config import load_settings
 
+        settings = load_settings({"dialect": dialect})
         options = dict(schemas=list(schemas) or None, exclude_schemas=list(exclude_schemas) or None,
-                       ignore_tables=(load_settings({}).history_table,), dev_url=dev_url, pg_bin=pg_bin)
+                       ignore_tables=(settings.history_table,), dev_url=dev_url, pg_bin=pg_bin,
+                       dialect=settings.dialect)
         return func(options=options, **kwargs)
 
     return wrapper
@@ -129,11 +134,12 @@ def inspect_options(func: Callable[..., int]) -> Callable[..., int]:
 def diff_command(source: str, target: str, unsafe: bool, output_format: str, options: dict[str, Any]) -> int:
     """Print the SQL that turns SOURCE into TARGET.
 
-    SOURCE and TARGET are each a postgresql:// URL, a .sql file, a folder of .sql files (loaded in
-    name order), 'empty', migrations:DIR (a migrations folder replayed) or python:pkg.module:attr
-    (SQLAlchemy models). Files are loaded into scratch databases on a throwaway server (embedded
-    PostgreSQL unless --dev-url or --pg-bin says otherwise); URLs are only read. schemashift's own
-    history table is left out.
+    SOURCE and TARGET are each a database (a postgresql:// URL, a sqlite:/// URL or .db file), a .sql
+    file, a folder of .sql files (loaded in name order), 'empty', migrations:DIR (a migrations folder
+    replayed) or python:pkg.module:attr (SQLAlchemy models). Files are loaded into scratch databases
+    of the sides' engine (--dialect when no side names one): on a throwaway PostgreSQL server
+    (embedded unless --dev-url or --pg-bin says otherwise), in memory for SQLite. Databases are only
+    read. schemashift's own history table is left out.
 
     Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given.
     """
@@ -163,14 +169,17 @@ def dump_command(source: str, output_format: str, options: dict[str, Any]) -> in
 
         click.echo(to_json(schema))
     else:
-        click.echo(api.diff_schemas(api.inspect("empty", **options), schema).sql.rstrip("\n"))
+        empty = api.inspect("empty", **{**options, "dialect": schema.dialect})
+        click.echo(api.diff_schemas(empty, schema).sql.rstrip("\n"))
     return 0
 
 
+from .lint_command import lint  # noqa: E402
 from .migrations.commands import COMMANDS  # noqa: E402
-from .server_commands import server  # noqa: E402
+from .runtime.server_commands import server  # noqa: E402
 
 cli.add_command(server)
+cli.add_command(lint)
 
 for _command in COMMANDS:
     cli.add_command(_command)
@@ -179,9 +188,13 @@ for _command in COMMANDS:
 def main() -> None:
     """One command, then exit. Cyclic garbage collection is off for it: its runs would only rescan
     the tens of thousands of schema objects (which form no cycles; about 60 ms of a GitLab diff),
-    and what little cyclic garbage a command leaves is gone when it exits. psycopg's log records
+    and what little cyclic garbage a command leaves is gone when it exits. The user's models are
+    imported here rather than in a child Python (see models_source). psycopg's log records
     (say, a pipeline it cannot end after a cancelled query) would reach stderr through logging's
     last-resort handler, beside the one line an error gets: they are dropped."""
     gc.disable()
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
+    from .models_source import compile_in_this_process
+
+    compile_in_this_process()  # this process serves one call: it may import the user's models
     cli()

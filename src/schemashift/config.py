@@ -34,6 +34,8 @@ class Settings:
     # The desired schema `new`, `check` and `sync` compare with: any diff source (file, folder,
     # `python:pkg.module:metadata`, URL).
     target: str | None = None
+    # The engine of sources that do not name one (.sql files, folders): postgresql, sqlite, mysql.
+    dialect: str | None = None
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -104,4 +106,8 @@ def _convert(name: str, value: object) -> object:
             raise SchemashiftError(f"lock_timeout must be a number of seconds, not {value!r}") from None
     if name in ("url", "dev_url"):
         return normalize_url(str(value))
+    if name == "dialect":
+        from .dialects import canonical
+
+        return canonical(str(value))
     return str(value)

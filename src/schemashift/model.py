@@ -399,6 +399,8 @@ class Schema:
     # (source type, target type) of every pg_cast row, as format_type prints them without typmod:
     # whether a column's type change can be written as a cast (empty: not known, assume it can).
     casts: frozenset[tuple[str, str]] = frozenset()
+    # Which engine it was read from (a dialect's `name`): a diff only compares schemas of one.
+    dialect: str = "postgresql"
     _cached: _Lookups | None = field(default=None, repr=False, compare=False)
 
     def add(self, obj: DbObject) -> None:
@@ -484,6 +486,7 @@ class Schema:
             {k: ons - gone for k, ons in self.depends.items() if k not in gone},
             self.server_version,
             self.casts,
+            self.dialect,
         )
 
     def __eq__(self, other: object) -> bool:

@@ -53,7 +53,7 @@ def schemashift_settings(pytestconfig: pytest.Config) -> Any:
 
 @pytest.fixture(scope="session")
 def schemashift_server(schemashift_settings: Any) -> Any:
-    from .servers import get_server
+    from .dialects.postgres.servers import get_server
 
     return get_server(schemashift_settings.dev_url, schemashift_settings.pg_bin)
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit, urlunsplit
+
+_DRIVER = re.compile(r"^(\w+)\+\w+://")
 
 
 def normalize_url(url: str) -> str:
-    """Accept Heroku-style `postgres://` as `postgresql://`."""
+    """SQLAlchemy's `scheme+driver://` as `scheme://` (we pick the driver), Heroku-style
+    `postgres://` as `postgresql://`."""
+    url = _DRIVER.sub(r"\1://", url)
     return "postgresql://" + url[len("postgres://") :] if url.startswith("postgres://") else url
 
 

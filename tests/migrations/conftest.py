@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import schemashift
-from schemashift import servers
+from schemashift.dialects.postgres import servers
 from schemashift.cli import cli
 from schemashift.migrations import checksum
 from schemashift.migrations.files import read_folder

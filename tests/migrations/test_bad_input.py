@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 
 import bad_inputs
 import faults
-from schemashift.servers import embedded_bin_dir
+from schemashift.cli import cli
+from schemashift.dialects.postgres.servers import embedded_bin_dir
 
 KINDS = {"bad_url", "wrong_password", "missing_database", "server_down", "missing_path", "unreadable",
          "malformed_sql", "non_utf8", "unknown_version", "malformed_toml", "conflicting_options",
@@ -42,7 +43,7 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_every_command_and_every_bad_input_is_covered(project: bad_inputs.Project) -> None:
     cases = bad_inputs.cases(project)
-    assert {case.command for case in cases} == set(bad_inputs.COMMANDS)
+    assert {case.command for case in cases} == set(bad_inputs.COMMANDS) == set(cli.commands)  # a new command needs cases
     assert {case.kind for case in cases} >= KINDS
     assert len({case.id for case in cases}) >= 130
 

@@ -13,7 +13,7 @@ import pytest
 
 import corpus
 import faults
-from schemashift.servers import embedded_bin_dir
+from schemashift.dialects.postgres.servers import embedded_bin_dir
 
 PG15_BIN = Path(corpus.PG15_BIN)
 

@@ -11,7 +11,7 @@ from schemashift.errors import SchemashiftError
 from schemashift.migrations import checksum
 from schemashift.migrations.errors import FolderError, SumMismatch
 from schemashift.migrations.files import read_folder
-from schemashift.migrations.splitter import steps
+from schemashift.dialects.postgres.steps import steps
 
 
 def _steps(folder, body: str, server_version: int = 180000, header: str = ""):

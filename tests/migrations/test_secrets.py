@@ -21,8 +21,8 @@ import pytest
 import bad_inputs
 import faults
 from bad_inputs import CANARY, ROLE, invoke
-from schemashift import warm
-from schemashift.servers import embedded_bin_dir
+from schemashift.runtime import warm
+from schemashift.dialects.postgres.servers import embedded_bin_dir
 
 # One worker runs the module: its servers are started once.
 pytestmark = pytest.mark.xdist_group("secrets")

@@ -13,7 +13,7 @@ import pytest
 import schemashift
 from conftest import Folder, cli_run
 from oracle import assert_same_catalog
-from schemashift import servers
+from schemashift.dialects.postgres import servers
 from schemashift.model import Schema
 from schemashift.models_source import models_sql
 
@@ -61,7 +61,7 @@ def test_new_writes_up_and_down_that_round_trip(project: Path, url: str, server:
     assert not schemashift.diff(url, MODELS, ignore_tables=["public.schemashift_history"])
     with server.scratch_database() as models_url:  # the models loaded directly, judged by the oracle
         with psycopg.connect(models_url, autocommit=True) as conn:
-            conn.execute(models_sql(MODELS).encode())
+            conn.execute(models_sql(MODELS, "postgresql+psycopg://").encode())
         assert_same_catalog(url, models_url)
 
     assert cli_run("down", "--url", url).code == 0

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schemashift.dialects.sqlite import diff_schemas, diff_sqlite, inspect_connection, inspect_file
+from schemashift.dialects.sqlite.dialect import diff_schemas, diff_sqlite
+from schemashift.dialects.sqlite.inspect import inspect_connection, inspect_file
 from schemashift.errors import SourceError
 
 SHELL = "/usr/bin/sqlite3"

@@ -22,7 +22,7 @@ from .files import read_folder, write_new
 # that `schemashift --help` stays fast.
 
 
-SETTING_OPTIONS = ("url", "migrations", "history_table", "lock_timeout", "dev_url", "pg_bin", "target")
+SETTING_OPTIONS = ("url", "migrations", "history_table", "lock_timeout", "dev_url", "pg_bin", "target", "dialect")
 
 
 def _command(func: Callable[..., None]) -> click.Command:
@@ -34,16 +34,18 @@ def _command(func: Callable[..., None]) -> click.Command:
     @click.option("--history-table", help="History table as schema.name (default: public.schemashift_history).")
     @click.option("--lock-timeout", type=float, help="Seconds to wait for another run's lock (default: 600).")
     @click.option("--dev-url", metavar="URL", help="Server for throwaway databases [env: SCHEMASHIFT_DEV_URL].")
+    @click.option("--dialect", metavar="NAME", help="postgresql, sqlite or mysql, when neither the URL nor the target "
+                  "names the engine (default postgresql) [env: SCHEMASHIFT_DIALECT].")
     @click.option("--pg-bin", metavar="DIR", help="PostgreSQL binaries for the throwaway server and pg_dump "
                   "[env: SCHEMASHIFT_PG_BIN].")
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> None:
         settings = load_settings({name: kwargs.pop(name, None) for name in SETTING_OPTIONS})
-        import psycopg
+        from ..dialects import driver_errors
 
         try:
             func(settings, **kwargs)
-        except (psycopg.Error, OSError) as exc:
+        except (*driver_errors(), OSError) as exc:
             raise SchemashiftError(str(exc) or type(exc).__name__) from None
 
     return click.command(name=func.__name__.rstrip("_"))(wrapper)
@@ -168,10 +170,14 @@ def hash_(settings: Settings) -> None:
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it (no connection).")
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 @click.option("--backup", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="pg_dump the database to FILE first (.sql: plain SQL, else pg_dump's custom format).")
-def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None) -> None:
-    """Apply pending migrations."""
-    from . import offline, runner
+              help="Back the database up to FILE first: on PostgreSQL a pg_dump (.sql: plain SQL, else pg_dump's "
+                   "custom format), on SQLite a copy of the file.")
+@click.option("--strict", is_flag=True, help="Refuse to apply when the lint of a pending migration finds an error.")
+def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backup: Path | None, strict: bool) -> None:
+    """Apply pending migrations. On PostgreSQL, the error-level lint findings of their up sections
+    are printed first (`schemashift lint` shows the warnings too); with --strict any of them
+    refuses them all."""
+    from . import runner
     from .progress import Progress
     from .runner import Project
 
@@ -179,21 +185,22 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
         raise SchemashiftError("pass --sql or --backup, not both (--sql connects to nothing to back up)")
     project = Project.load(settings)
     if sql:
-        click.echo(offline.render_up(project, to), nl=False)
+        click.echo(project.backend.script(project, "up", to, None), nl=False)
         return
     progress = Progress()
 
     def dump(conn: Any) -> None:
-        from .backup import backup as run_backup
-
         progress.start(f"backing up to {backup}")
         try:
-            run_backup(conn, settings.url or "", backup, settings.pg_bin)  # type: ignore[arg-type]
+            project.backend.backup(conn, settings.url or "", backup, settings.pg_bin)  # type: ignore[arg-type]
         finally:
             progress.stop()
         progress.finished(f"backed up to {backup}")
 
-    runner.up(project, to, allow_changed, progress, dump if backup else None)
+    from ..lint_command import vet_pending
+
+    runner.up(project, to, allow_changed, progress, dump if backup else None,
+              vet_pending(settings, strict, progress.note))
 
 
 @_command
@@ -203,7 +210,7 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
 @click.option("--allow-changed", is_flag=True, help="Accept applied files whose content changed, once.")
 def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow_changed: bool) -> None:
     """Revert applied migrations, newest first."""
-    from . import offline, runner
+    from . import runner
     from .progress import Progress
     from .runner import Project
 
@@ -211,7 +218,7 @@ def down(settings: Settings, to: str | None, steps: int | None, sql: bool, allow
         raise SchemashiftError("pass --to or --steps, not both")
     project = Project.load(settings)
     if sql:
-        click.echo(offline.render_down(project, to, steps), nl=False)
+        click.echo(project.backend.script(project, "down", to, steps), nl=False)
     else:
         runner.down(project, to, steps, allow_changed, Progress())
 

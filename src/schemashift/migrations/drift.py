@@ -15,7 +15,6 @@ from ..config import Settings
 from ..errors import SchemashiftError
 from ..model import Schema
 from ..plan import Plan
-from .database import connect
 from .errors import ConnectError
 from .schemas import folder_schema, matching_server, source_schema, target_of
 
@@ -39,9 +38,9 @@ def check(settings: Settings) -> CheckResult:
 
     project = Project.load(settings)
     settings = matching_server(settings)
-    with connect(settings.url) as conn:  # no history table: a database built without the runner
-        recorded = project.table.exists(conn)
-        pending = [m.name for m in compare(project, project.table.state(conn)).pending] if recorded else []
+    with project.backend.reader(settings.url) as conn:  # no history table: a database built without the runner
+        recorded = project.backend.has_history(conn, project.table)
+        pending = [m.name for m in compare(project, project.state(conn)).pending] if recorded else []
     expected = folder_schema(settings)
     drift = api.diff_schemas(source_schema(settings, settings.url or ""), expected)
     unbuilt = api.diff_schemas(expected, source_schema(settings, settings.target)) if settings.target else None

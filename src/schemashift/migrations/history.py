@@ -4,7 +4,7 @@ A row says what was done (`up`, `down`, `stamp`, `unstamp`, `baseline`, `accept`
 (version, name, checksum), by whom, when, how long it took, whether it succeeded, and the error if
 not. The current state is a fold over the rows in order: a successful `up`/`stamp`/`baseline`/
 `accept` makes a version applied with that checksum, a successful `down`/`unstamp` makes it not
-applied, a failed row changes nothing. A migration that runs in several steps (see splitter) counts
+applied, a failed row changes nothing. A migration that runs in several steps (see dialects/postgres/steps.py) counts
 its committed steps in `steps_done` while it runs; a failed or interrupted row with steps done is a
 resume point, so the next run continues after the last committed step instead of repeating it.
 

@@ -12,9 +12,10 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+from .. import dialects
 from ..config import Settings
-from ..servers import get_server
-from .database import connect
+from ..dialects.base import ScratchServer
+from .history import HistoryTable
 from .progress import Progress
 
 REPLAY_SCHEMA = "schemashift_replay"
@@ -30,14 +31,15 @@ def replay(url: str, folder: Path, to: int | None = None, history_table: str | N
     if to is None or to > 0:
         runner.up(project, None if to is None else str(to), False, Progress(io.StringIO()))
     if history_table is None:
-        with connect(url) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{REPLAY_SCHEMA}" CASCADE')
+        with project.backend.reader(url) as conn:
+            project.backend.forget(conn, HistoryTable.parse(table))
 
 
 @contextlib.contextmanager
 def replayed(folder: Path, to: int | None = None, *, dev_url: str | None = None,
-             pg_bin: str | None = None) -> Iterator[str]:
-    """A scratch database with the folder replayed (up to `to`), dropped on exit."""
-    with get_server(dev_url, pg_bin).scratch_database() as url:
+             pg_bin: str | None = None, dialect: str | None = None) -> Iterator[str]:
+    """A scratch database of `dialect` (default PostgreSQL) with the folder replayed (up to
+    `to`), dropped on exit."""
+    with dialects.choose([], dialect).empty(ScratchServer(dev_url, pg_bin)) as url:
         replay(url, folder, to)
         yield url

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..model import Schema
 from ..plan import Plan
-from ..servers import get_server
+from ..dialects.base import ScratchServer
+from .engine import dialect_of
 from .progress import Progress
 from .schemas import source_schema
 
@@ -34,9 +35,9 @@ def roundtrip(settings: Settings, report: Callable[[str], None]) -> Failure | No
     from . import runner
 
     quiet = Progress(io.StringIO())
-    with get_server(settings.dev_url, settings.pg_bin).scratch_database() as url:
+    with dialect_of(settings).empty(ScratchServer(settings.dev_url, settings.pg_bin)) as url:
         scratch = Settings(url=url, migrations=settings.migrations, history_table=settings.history_table,
-                           dev_url=settings.dev_url, pg_bin=settings.pg_bin)
+                           dev_url=settings.dev_url, pg_bin=settings.pg_bin, dialect=dialect_of(settings).name)
         project = runner.Project.load(scratch)
 
         def schema() -> Schema:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-
-import psycopg
+from functools import cached_property
+from typing import Any
 
 from ..config import Settings
 from . import checksum
-from .database import connect, flushed_once, locked_session
+from .backend import RunBackend
+from .engine import backend_for
 from .errors import HistoryMismatch, MigrationsError, UnknownVersion
-from .execute import Executor
 from .files import MigrationFile, read_folder
 from .history import HistoryTable, Row, State
 from .progress import Progress
@@ -38,6 +38,10 @@ class Project:
         checksum.verify(settings.migrations, files)
         return cls(settings, files)
 
+    @cached_property
+    def backend(self) -> RunBackend:
+        return backend_for(self.settings)
+
     @property
     def table(self) -> HistoryTable:
         return HistoryTable.parse(self.settings.history_table)
@@ -52,10 +56,16 @@ class Project:
             return int(text)
         raise UnknownVersion(f"no migration with version {text!r} in {self.settings.migrations}")
 
-    def session(self, progress: Progress) -> AbstractContextManager[psycopg.Connection]:
+    def session(self, progress: Progress) -> AbstractContextManager[Any]:
         """A locked connection; tells the user when it has to wait for another run."""
-        return locked_session(self.settings.url, self.table, self.settings.lock_timeout,
-                              lambda: progress.note("waiting for another schemashift run to finish"))
+        return self.backend.session(self.settings.url, self.table, self.settings.lock_timeout,
+                                    lambda: progress.note("waiting for another schemashift run to finish"))
+
+    def state(self, conn: Any) -> State:
+        return State.fold(self.backend.rows(conn, self.table))
+
+    def record(self, conn: Any, migration: MigrationFile | Row, action: str) -> None:
+        self.backend.record(conn, self.table, migration.version, migration.name, migration.checksum, action)
 
 
 @dataclass
@@ -82,7 +92,7 @@ def compare(project: Project, state: State) -> Status:
     )
 
 
-def _check_history(project: Project, status: Status, conn: psycopg.Connection, allow_changed: bool) -> None:
+def _check_history(project: Project, status: Status, conn: Any, allow_changed: bool) -> None:
     """Refuse a history that no longer matches the folder; `--allow-changed` records acceptance."""
     if status.missing:
         row = status.missing[0]
@@ -92,8 +102,7 @@ def _check_history(project: Project, status: Status, conn: psycopg.Connection, a
         raise HistoryMismatch(f"{status.changed[0].path}: changed after it was applied "
                               "(pass --allow-changed to accept the new content once)")
     for migration in status.changed:
-        conn.execute(*project.table.insert(migration.version, migration.name, migration.checksum,
-                                          "accept", success=True))
+        project.record(conn, migration, "accept")
 
 
 VERBS = {"up": ("applying", "applied", "nothing to apply"),
@@ -102,24 +111,28 @@ VERBS = {"up": ("applying", "applied", "nothing to apply"),
 
 def _run(project: Project, direction: str, allow_changed: bool, progress: Progress,
          choose: Callable[[Status], list[MigrationFile]],
-         before: Callable[[psycopg.Connection], None] | None = None) -> int:
+         before: Callable[[Any], None] | None = None,
+         vet: Callable[[Any, list[MigrationFile]], None] | None = None) -> int:
     """Up and down alike: lock, check the history, refuse to start while a run the other way is
-    half done, then run what `choose` picks from the fresh status; return how many ran. `before`
-    runs under the lock once there is something to run (the backup of `up --backup`)."""
+    half done, then run what `choose` picks from the fresh status; return how many ran. `vet`
+    sees what was chosen first and may refuse it (the lint of `up`); `before` runs under the lock
+    once there is something to run (the backup of `up --backup`)."""
     other = "down" if direction == "up" else "up"
     doing, done, nothing = VERBS[direction]
     with project.session(progress) as conn:
-        status = compare(project, project.table.state(conn))
+        status = compare(project, project.state(conn))
         _check_history(project, status, conn, allow_changed)
         for (_, partial), row in status.state.partial.items():
             if partial == other:
                 raise MigrationsError(f"{project.settings.migrations / row.name}: its {other} was "
                                       f"interrupted; finish it with `schemashift {other}` first")
         chosen = choose(status)
+        if chosen and vet is not None:
+            vet(conn, chosen)
         if chosen and before is not None:
             before(conn)
-        executor = Executor(conn, project.table, allow_changed)
-        with flushed_once(conn):
+        executor = project.backend.executor(conn, project.table, allow_changed)
+        with project.backend.durable(conn):
             try:
                 for migration, ms in executor.run_all(chosen, direction, status.state,
                                                       lambda what: progress.start(f"{doing} {what}")):
@@ -132,7 +145,8 @@ def _run(project: Project, direction: str, allow_changed: bool, progress: Progre
 
 
 def up(project: Project, to: str | None, allow_changed: bool, progress: Progress,
-       before: Callable[[psycopg.Connection], None] | None = None) -> int:
+       before: Callable[[Any], None] | None = None,
+       vet: Callable[[Any, list[MigrationFile]], None] | None = None) -> int:
     """Apply pending migrations up to `to` (default: all), oldest first; return how many ran."""
     target = project.version(to) if to else None
 
@@ -144,7 +158,7 @@ def up(project: Project, to: str | None, allow_changed: bool, progress: Progress
                                   "is already applied")
         return pending
 
-    return _run(project, "up", allow_changed, progress, choose, before)
+    return _run(project, "up", allow_changed, progress, choose, before, vet)
 
 
 def down_targets(applied: list[int], project: Project, to: str | None, steps: int | None) -> list[int]:
@@ -172,36 +186,35 @@ def down(project: Project, to: str | None, steps: int | None, allow_changed: boo
 def stamp(project: Project, to: str, progress: Progress) -> None:
     """Record the database as being exactly at `to` (or `base`) without running anything."""
     target = 0 if to == BASE else project.version(to)
-    with project.session(progress) as conn, conn.transaction():
-        state = project.table.state(conn)
+    with project.session(progress) as conn, project.backend.transaction(conn):
+        state = project.state(conn)
         for migration in project.files:
             if migration.version <= target and migration.version not in state.applied:
-                conn.execute(*project.table.insert(migration.version, migration.name,
-                                                  migration.checksum, "stamp", success=True))
+                project.record(conn, migration, "stamp")
         for version, row in state.applied.items():
             if version > target:
-                conn.execute(*project.table.insert(version, row.name, row.checksum, "unstamp", success=True))
+                project.record(conn, row, "unstamp")
     progress.finished(f"stamped at {to}")
 
 
 def baseline(project: Project, to: str, progress: Progress) -> None:
     """Adopt a database built some other way: record every file up to `to` as applied."""
     target = project.version(to)
-    with project.session(progress) as conn, conn.transaction():
-        if project.table.rows(conn):
+    with project.session(progress) as conn, project.backend.transaction(conn):
+        if project.backend.rows(conn, project.table):
             raise MigrationsError(f"{project.table} already has history; use `schemashift stamp`")
         for migration in project.files:
             if migration.version <= target:
-                conn.execute(*project.table.insert(migration.version, migration.name,
-                                                  migration.checksum, "baseline", success=True))
+                project.record(conn, migration, "baseline")
     progress.finished(f"baselined at {to}")
 
 
 def status(project: Project) -> Status:
-    with connect(project.settings.url) as conn:
-        return compare(project, project.table.state(conn))
+    with project.backend.reader(project.settings.url) as conn:
+        return compare(project, project.state(conn))
 
 
 def history(settings: Settings) -> list[Row]:
-    with connect(settings.url) as conn:
-        return HistoryTable.parse(settings.history_table).rows(conn)
+    backend = backend_for(settings)
+    with backend.reader(settings.url) as conn:
+        return backend.rows(conn, HistoryTable.parse(settings.history_table))

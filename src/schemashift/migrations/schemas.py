@@ -7,7 +7,9 @@ import dataclasses
 
 from ..config import Settings
 from ..errors import SchemashiftError
+from ..dialects.base import ScratchServer
 from ..model import Schema
+from .engine import dialect_of
 from .replay import replayed
 
 
@@ -15,7 +17,8 @@ def folder_schema(settings: Settings, to: int | None = None) -> Schema:
     """The schema the migrations folder builds (up to version `to`), on a throwaway database."""
     from .. import api
 
-    with replayed(settings.migrations, to, dev_url=settings.dev_url, pg_bin=settings.pg_bin) as url:
+    with replayed(settings.migrations, to, dev_url=settings.dev_url, pg_bin=settings.pg_bin,
+                  dialect=dialect_of(settings).name) as url:
         return api.inspect(url)
 
 
@@ -24,7 +27,7 @@ def source_schema(settings: Settings, spec: str) -> Schema:
     from .. import api
 
     return api.inspect(spec, ignore_tables=(settings.history_table,), dev_url=settings.dev_url,
-                       pg_bin=settings.pg_bin)
+                       pg_bin=settings.pg_bin, dialect=dialect_of(settings).name)
 
 
 def target_of(settings: Settings) -> str:
@@ -36,11 +39,10 @@ def target_of(settings: Settings) -> str:
 
 
 def matching_server(settings: Settings, live: str | None = None) -> Settings:
-    """Settings whose throwaway server matches the major version of the live database `live`
-    (default: the `--url` one), so replays compare with it on equal terms (see server_match)."""
-    from ..server_match import is_live, matching_pg_bin
-
+    """Settings whose throwaway server matches the live database `live` (default: the `--url`
+    one), so replays compare with it on equal terms (see the dialect's `for_comparison`)."""
     live = live or settings.url
-    if not live or not is_live(live):
+    if not live:
         return settings  # nothing live to match (a missing URL is reported by the command itself)
-    return dataclasses.replace(settings, pg_bin=matching_pg_bin(live, settings.dev_url, settings.pg_bin))
+    server = dialect_of(settings).for_comparison([live], ScratchServer(settings.dev_url, settings.pg_bin))
+    return dataclasses.replace(settings, pg_bin=server.bin_dir)

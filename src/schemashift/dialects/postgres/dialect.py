@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 
 import psycopg
@@ -29,9 +31,15 @@ from ...model import (
     Trigger,
     View,
 )
+from ...errors import SchemashiftError
 from ...plan import Plan, Statement, order
-from . import render_code, render_tables, render_types  # noqa: F401  (they register renderers)
-from .inspect import InspectOptions, inspect_connection
+from ...sqlfiles import SqlFile
+from ..base import InspectOptions, ScratchServer
+from . import connection, loader, render_code, render_tables, render_types  # noqa: F401  (render_* register renderers)
+from .inspect import inspect_connection
+from .run_backend import PostgresRunBackend
+from .server_match import for_comparison
+from .servers import get_server
 from .render_core import ALTER, CREATE, DROP, RENAME, Context, lookup
 from .render_types import enum_is_extended
 
@@ -47,9 +55,29 @@ def _without_not_valid(definition: str) -> str:
 
 class PostgresDialect:
     name = "postgresql"
+    sqlalchemy_url = "postgresql+psycopg://"
+
+    def connect(self, url: str) -> psycopg.Connection:
+        return connection.connect(url, autocommit=True)
+
+    def empty(self, server: ScratchServer) -> AbstractContextManager[str]:
+        return get_server(server.dev_url, server.bin_dir).scratch_database()
+
+    def loaded(self, files: list[SqlFile], server: ScratchServer) -> AbstractContextManager[str]:
+        return loader.loaded(get_server(server.dev_url, server.bin_dir), files)
+
+    def for_comparison(self, sources: Iterable[object], server: ScratchServer) -> ScratchServer:
+        return replace(server, bin_dir=for_comparison(sources, server.dev_url, server.bin_dir))
 
     def inspect(self, conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
         return inspect_connection(conn, options)
+
+    def run_backend(self) -> PostgresRunBackend:
+        return PostgresRunBackend()
+
+    def table_named(self, spec: str) -> tuple[str, str]:
+        schema, _, name = spec.rpartition(".")
+        return schema or "public", name
 
     def can_alter(self, old: DbObject, new: DbObject) -> bool:
         """False when PostgreSQL has no ALTER for the difference: drop and create instead."""
@@ -145,6 +173,40 @@ class PostgresDialect:
             elif isinstance(change, Rename):
                 statements += lookup(RENAME, change.new, "rename")(change.old, change.new, ctx)
         return order(_fold_implied(statements, implied))
+
+    def apply(self, plan: Plan, conn: psycopg.Connection) -> None:
+        """Transactional statements together, each non-transactional one on its own.
+
+        A failure rolls back the transaction it happened in; statements already committed on their
+        own (e.g. `ALTER TYPE … ADD VALUE`) stay, as PostgreSQL gives no way to undo them in a
+        transaction.
+        """
+        conn.execute("SET check_function_bodies = off")  # bodies may name objects created later
+        batch: list[Statement] = []
+        for st in plan.statements:
+            if st.transactional:
+                batch.append(st)
+                continue
+            _run_batch(conn, batch)
+            batch = []
+            _run(conn, st)
+        _run_batch(conn, batch)
+
+
+def _run_batch(conn: psycopg.Connection, batch: list[Statement]) -> None:
+    if not batch:
+        return
+    with conn.transaction():
+        for st in batch:
+            _run(conn, st)
+
+
+def _run(conn: psycopg.Connection, st: Statement) -> None:
+    try:
+        conn.execute(st.sql.encode())  # bytes: sent as-is, no client-side placeholder parsing
+    except psycopg.Error as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SchemashiftError(f"applying `{st.sql.splitlines()[0][:120]}` failed: {message}") from None
 
 
 def _attached(obj: DbObject) -> bool:

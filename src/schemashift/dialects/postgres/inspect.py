@@ -11,7 +11,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import namedtuple_row, tuple_row
 
-from ...gcpause import gc_paused
+from ...runtime.gcpause import gc_paused
+from ..base import InspectOptions
 from ...model import (
     Acl,
     Collation,
@@ -45,13 +46,6 @@ from . import queries as q
 from .sqltext import ident, literal
 
 Row = Any  # a namedtuple of the query's columns (psycopg's namedtuple_row)
-
-
-@dataclass
-class InspectOptions:
-    schemas: tuple[str, ...] = ()
-    exclude_schemas: tuple[str, ...] = ()
-    ignore_extension_versions: bool = False
 
 
 # aclitem's privilege letters (PostgreSQL's ACL_ALL_RIGHTS_STR) and the names GRANT uses for them.

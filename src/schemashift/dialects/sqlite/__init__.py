@@ -1,6 +1,5 @@
-"""The SQLite dialect: inspect a database file or connection, diff two of them into a Plan.
-
-Wiring it into the CLI is one call: `diff_sqlite(a_path, b_path)` returns the shared `Plan`.
+"""SQLite: database files (`sqlite:///path.db`, or a path ending in .db, .sqlite, .sqlite3, .db3)
+and sqlite3 connections; scratch databases live in memory.
 
 Not covered: virtual tables (refused with a SourceError), the names of PRIMARY KEY / UNIQUE /
 FOREIGN KEY constraints (no pragma reports them; CHECK names are kept), a column's NOT NULL
@@ -10,7 +9,31 @@ triggers are dropped and recreated around every rebuild or column drop, not only
 the table (SQLite checks them all when a table is renamed).
 """
 
-from .dialect import SqliteDialect, diff_schemas, diff_sqlite
-from .inspect import inspect_connection, inspect_file
+from __future__ import annotations
 
-__all__ = ["SqliteDialect", "diff_schemas", "diff_sqlite", "inspect_connection", "inspect_file"]
+import sqlite3
+from typing import Any
+
+from .databases import FILE_SUFFIXES, URL
+
+NAME = "sqlite"
+ALIASES = ("sqlite3",)
+
+
+def claims(spec: str) -> bool:
+    return bool(URL.match(spec)) or ("://" not in spec and spec.lower().endswith(FILE_SUFFIXES))
+
+
+def owns_connection(obj: object) -> bool:
+    return isinstance(obj, sqlite3.Connection)
+
+
+def driver_errors() -> tuple[type[Exception], ...]:
+    return (sqlite3.Error,)
+
+
+def make_dialect() -> Any:
+    from .dialect import SqliteDialect
+
+    return SqliteDialect()
+

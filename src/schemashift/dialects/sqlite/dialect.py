@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
+from contextlib import AbstractContextManager
 
 from ...differ import Alter, Change, Create, Drop, Rename, diff
 from ...model import Column, Constraint, DbObject, Index, Key, Schema, Table, Trigger, View
 from ...plan import Plan, Statement, order
-from .inspect import inspect_connection, inspect_file
+from ...sqlfiles import SqlFile
+from ..base import InspectOptions, ScratchServer
+from . import databases
+from ...migrations.history import HistoryTable
+from .inspect import SCHEMA, inspect_connection, inspect_file
+from .run_backend import SqliteRunBackend, table_name
 from .sqltext import quote, tokens, unquote
 
 # A literal, as the tokenizer prints it (a sign is a token of its own: "- 1").
@@ -28,9 +34,32 @@ TEMP_PREFIX = "_schemashift_new_"
 
 class SqliteDialect:
     name = "sqlite"
+    sqlalchemy_url = "sqlite://"
 
-    def inspect(self, conn: sqlite3.Connection) -> Schema:
+    def connect(self, url: str) -> sqlite3.Connection:
+        return databases.connect(url)
+
+    def empty(self, server: ScratchServer) -> AbstractContextManager[str]:
+        return databases.empty()
+
+    def loaded(self, files: list[SqlFile], server: ScratchServer) -> AbstractContextManager[str]:
+        return databases.loaded(files)
+
+    def for_comparison(self, sources: Iterable[object], server: ScratchServer) -> ScratchServer:
+        return server  # one SQLite library reads every file alike
+
+    def inspect(self, conn: sqlite3.Connection, options: InspectOptions | None = None) -> Schema:
         return inspect_connection(conn)
+
+    def apply(self, plan: Plan, conn: sqlite3.Connection) -> None:
+        databases.apply(plan.sql, conn)
+
+    def run_backend(self) -> SqliteRunBackend:
+        return SqliteRunBackend()
+
+    def table_named(self, spec: str) -> tuple[str, str]:
+        schema, _, name = spec.rpartition(".")
+        return SCHEMA, table_name(HistoryTable(schema or "public", name))
 
     def can_alter(self, old: DbObject, new: DbObject) -> bool:
         """Tables are altered (by ALTER or a rebuild); everything else is dropped and created."""

@@ -26,7 +26,7 @@ def inspect_connection(conn: sqlite3.Connection) -> Schema:
         rows = conn.execute(
             "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE sql IS NOT NULL"
             " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid").fetchall()
-        schema = Schema()
+        schema = Schema(dialect="sqlite")
         for kind, name, table, sql in rows:
             if kind == "table" and sql.split(None, 2)[1].upper() == "VIRTUAL":
                 raise SourceError(f"virtual table {quote(name)}: the SQLite dialect does not cover virtual tables")

@@ -1,0 +1,2 @@
+SET statement_timeout = '10min';
+ALTER TABLE orders ADD COLUMN note2 text;

@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '10min';
+CREATE TABLE items (id bigint PRIMARY KEY, made_at timestamp);

@@ -1,0 +1,7 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '10min';
+BEGIN;
+BEGIN;
+ALTER TABLE orders ADD COLUMN note2 text;
+COMMIT;
+COMMIT;

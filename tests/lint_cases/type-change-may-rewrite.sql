@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '10min';
+ALTER TABLE orders ALTER COLUMN note TYPE text;
