@@ -66,9 +66,12 @@ def _read_table(path: Path) -> dict[str, Any] | None:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SchemashiftError(f"{path}: {exc}") from None
-    table = data.get("tool", {}).get("schemashift")
+    tool = data.get("tool")
+    table = tool.get("schemashift") if isinstance(tool, dict) else None
     if table is None and path.name == "schemashift.toml":
         table = {k: v for k, v in data.items() if k != "tool"}
+    if table is not None and not isinstance(table, dict):
+        raise SchemashiftError(f"{path}: tool.schemashift must be a table of settings, not {table!r}")
     return None if table is None else {k.replace("-", "_"): v for k, v in table.items()}
 
 
@@ -101,12 +104,14 @@ def _is_path(value: str) -> bool:
 
 
 def _convert(name: str, value: object) -> object:
+    if name != "lock_timeout" and not isinstance(value, (str, Path)):
+        raise SchemashiftError(f"{name} must be a string, not {value!r}")
     if name == "migrations":
         return Path(str(value))
     if name == "lock_timeout":
         try:
             return float(value)  # type: ignore[arg-type]
-        except ValueError:
+        except (TypeError, ValueError):
             raise SchemashiftError(f"lock_timeout must be a number of seconds, not {value!r}") from None
     if name in ("online", "cache"):
         return _flag(name, value)

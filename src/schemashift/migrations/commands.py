@@ -15,7 +15,7 @@ import click
 
 from ..cli_options import no_cache_option
 from ..config import Settings, find_config, load_settings
-from ..errors import EXIT_ERROR, SchemashiftError
+from ..errors import EXIT_ERROR, SchemashiftError, redact
 from ..online_flags import lock_retries_option, online_options
 from . import checksum
 from .files import read_folder, write_new
@@ -75,7 +75,7 @@ def init(settings: Settings) -> None:
             f'history_table = "{settings.history_table}"\n'
             '# url = "postgresql://user@host/dbname"\n'
         )
-    click.echo(f"ready: {settings.migrations}")
+    click.echo(f"ready: {redact(str(settings.migrations))}")  # a folder named by a mistyped URL keeps its secret
 
 
 @_command
@@ -192,6 +192,8 @@ def up(settings: Settings, to: str | None, sql: bool, allow_changed: bool, backu
     from .progress import Progress
     from .runner import Project
 
+    if sql and backup is not None:
+        raise SchemashiftError("pass --sql or --backup, not both (--sql connects to nothing to back up)")
     project = Project.load(settings)
     if sql:
         click.echo(project.backend.script(project, "up", to, None), nl=False)

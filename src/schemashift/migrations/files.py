@@ -95,8 +95,21 @@ def read_folder(folder: Path) -> list[MigrationFile]:
         version = int(match["version"])
         if version in found:
             raise FolderError(f"{path}: version {version} is also {found[version].name}")
-        found[version] = MigrationFile(path, version, path.read_bytes())
+        found[version] = MigrationFile(path, version, _read_text_bytes(path))
     return [found[v] for v in sorted(found)]
+
+
+def _read_text_bytes(path: Path) -> bytes:
+    """A migration's bytes, refused now if they cannot be read or are not UTF-8 text: every command
+    reads the folder, and a file no run can decode must not be hashed, stamped or skipped past."""
+    try:
+        content = path.read_bytes()
+        content.decode()
+    except OSError as exc:
+        raise FolderError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise FolderError(f"{path}: not UTF-8 text") from None
+    return content
 
 
 def _sections(migration: MigrationFile) -> dict[str, Section]:

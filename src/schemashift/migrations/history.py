@@ -36,6 +36,9 @@ class Row:
     error: str | None
 
 
+ROW_COLUMNS = tuple(Row.__dataclass_fields__)
+
+
 @dataclass
 class State:
     """What the rows say now: applied versions, and unfinished multi-step attempts by direction."""

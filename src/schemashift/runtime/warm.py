@@ -225,9 +225,17 @@ def start_detached(path: str) -> None:
          ("import sys; sys.path[:] = sys.argv[3:]; from schemashift.runtime.launch import serve_warm; "
           "serve_warm(sys.argv[1], float(sys.argv[2]))"), path, str(kept_settings.idle_minutes() * 60), *sys.path[1:]],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        cwd="/",
+        cwd="/", env=_without_secrets(dict(os.environ)),
     )
     proc.returncode = 0  # never waited for: it outlives us (keeps Popen.__del__ quiet)
+
+
+def _without_secrets(env: dict[str, str]) -> dict[str, str]:
+    """The environment less what carries a password (PGPASSWORD, a URL or conninfo with one): the
+    warm process outlives the call that started it, and each call brings its own environment."""
+    from ..errors import redact
+
+    return {k: v for k, v in env.items() if k != "PGPASSWORD" and redact(v) == v}
 
 
 # --- the warm process --------------------------------------------------------------------------------
@@ -310,7 +318,7 @@ def running() -> list[tuple[str, int]]:
     found = []
     try:
         names = os.listdir(folder())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no folder, or a file in its way: none can run there
         return []
     for name in names:
         pid = kept_settings.recorded_pid(os.path.join(folder(), name), MARKER) if name.endswith(".pid") else None

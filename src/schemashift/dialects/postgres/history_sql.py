@@ -9,7 +9,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
-from ...migrations.history import HistoryTable, Row, State
+from ...migrations.errors import MigrationsError
+from ...migrations.history import ROW_COLUMNS, HistoryTable, Row, State
 
 # A duration measured by the server: from the start of the current transaction until now.
 TRANSACTION_DURATION = sql.SQL("round(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint")
@@ -83,8 +84,21 @@ class PgHistoryTable(HistoryTable):
     def rows(self, conn: psycopg.Connection) -> list[Row]:
         if not self.exists(conn):
             return []
+        self._check_columns(conn)
+        columns = sql.SQL(", ").join(sql.Identifier(name) for name in ROW_COLUMNS)
         with conn.cursor(row_factory=class_row(Row)) as cur:
-            return cur.execute(sql.SQL("SELECT * FROM {} ORDER BY id").format(self.ident)).fetchall()
+            return cur.execute(sql.SQL("SELECT {} FROM {} ORDER BY id").format(columns, self.ident)).fetchall()
+
+    def _check_columns(self, conn: psycopg.Connection) -> None:
+        """Refuse a table of this name that is not a history table (another tool's, say) before
+        anything reads or writes it."""
+        found = {name for (name,) in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            [self.ident.as_string(conn)])}
+        missing = [name for name in ROW_COLUMNS if name not in found]
+        if missing:
+            raise MigrationsError(f"{self} exists but is not a schemashift history table (no column "
+                                  f"{', '.join(missing)}); name another with --history-table")
 
     def state(self, conn: psycopg.Connection) -> State:
         return State.fold(self.rows(conn))

@@ -134,6 +134,10 @@ class Executor:
         """Roll back and log the pipelined migration that failed, naming its first statement without
         a result; past its last statement, the row or the COMMIT failed (a deferred constraint)."""
         migration, step = item
+        if self.conn.broken:  # no result came back, so no statement can be blamed; the history tells
+            raise MigrationsError(f"{migration.path}: the connection was lost before the server confirmed "
+                                  "this or any later migration sent (each committed with its history row or not "
+                                  f"at all; `schemashift status` tells): {str(failure).strip()}")
         with contextlib.suppress(psycopg.Error):  # a broken connection: the migration's error wins
             if self.conn.info.transaction_status == pq.TransactionStatus.INERROR:
                 self.conn.execute(b"ROLLBACK")
