@@ -10,9 +10,9 @@ Corpora:
 Both tools read every file for the same server version (18; a lint case can ask for another with a
 `-- case: pg-version N` line). A finding is placed at its statement (squawk prints 0-based lines);
 a squawk finding counts as found by both when schemashift reports, at the same statement, a rule
-that docs/notes-lint.md maps to it (rules reported once per file are matched per file), and the
+that docs/lint-rules.md maps to it (rules reported once per file are matched per file), and the
 other way round. Prints per rule: found by squawk only / both / schemashift only, then examples of
-every squawk-only finding, whose reasons docs/notes-lint.md gives.
+every squawk-only finding, whose reasons docs/lint-rules.md gives.
 
 Run: .venv/bin/python bench/lint.py | tee bench/results/lint.txt
 """
@@ -161,7 +161,7 @@ def compare(squawk: set[Key], mine: set[Key]) -> tuple[dict[str, Counter], dict[
 
 
 def reason(key: Key) -> str:
-    """Why schemashift does not report a squawk finding; docs/notes-lint.md says more of each."""
+    """Why schemashift does not report a squawk finding; docs/lint-rules.md says more of each."""
     file, stmt, rule = key
     if rule == "prefer-robust-stmts":
         return "not a schemashift rule"
@@ -265,7 +265,7 @@ def main() -> None:
         print()
         print(table("schemashift rule", by_mine, "schemashift only"))
         print()
-        print("== why schemashift does not report each squawk-only finding (docs/notes-lint.md explains)")
+        print("== why schemashift does not report each squawk-only finding (docs/lint-rules.md explains)")
         unexplained = 0
         for name, missed in all_missed.items():
             why = Counter((key[2], reason(key)) for key in missed)

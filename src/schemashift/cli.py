@@ -149,7 +149,7 @@ def diff_command(source: str, target: str, unsafe: bool, explain: bool, output_f
     read. schemashift's own history table is left out.
 
     Destructive statements are refused (exit 3, nothing printed) unless --unsafe is given; with
-    --online, so are statements that rewrite a table (see docs/notes-online.md).
+    --online, so are statements that rewrite a table (see docs/online.md).
     """
     from . import api  # here, not at start-up: --help stays fast
     from .config import load_settings

@@ -1,6 +1,6 @@
 """The PostgreSQL linter for hand-written SQL: version-aware rules (server major 15-18) for what a
 statement does to a live table (locks, scans, rewrites), to the clients of the old schema (drops,
-renames) and to later changes (column types), covering what squawk checks (docs/notes-lint.md maps
+renames) and to later changes (column types), covering what squawk checks (docs/lint-rules.md maps
 the rules).
 
 `lint_text(text, version)` returns the findings; the rule modules register themselves on import

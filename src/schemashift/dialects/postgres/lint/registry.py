@@ -2,7 +2,7 @@
 checks that find it, keyed by the parse-tree kind of the statement they look at.
 
 A check is a plain function `(node, ctx) -> Iterable[Hit]`, registered with `@check(rule, kinds)`;
-a rule is data (`Rule`), so the table in docs/notes-lint.md, `--format json` and the tests all read
+a rule is data (`Rule`), so the table in docs/lint-rules.md, `--format json` and the tests all read
 the same definitions. File-level checks (a transaction left open) register with `@at_end`.
 """
 
@@ -32,7 +32,7 @@ class Rule:
     level: Level
     message: str  # one line: what the statement does to a live database
     advice: str  # why it matters and what to write instead
-    squawk: tuple[str, ...] = ()  # the squawk rules it covers (docs/notes-lint.md maps them)
+    squawk: tuple[str, ...] = ()  # the squawk rules it covers (docs/lint-rules.md maps them)
     once: bool = False  # reported at its first statement only, not at every one
 
 
