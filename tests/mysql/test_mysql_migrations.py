@@ -137,11 +137,29 @@ def test_a_failed_statement_resumes_where_it_stopped(project: Path, mariadb: Thr
     assert code == 1 and "partial: 0001_three.sql up stopped after 2 step(s)" in out
     migration.write_text(migration.read_text().replace("INSERT INTO missing VALUES (1);", "INSERT INTO a VALUES (1);"))
     assert run("hash")[0] == 0
-    code, _, err = run("up", "--url", url, "--allow-changed")
+    code, _, err = run("up", "--url", url)
     assert code == 0, err
     assert query(mariadb, database, "SELECT id FROM a") == [(1,)]
     assert query(mariadb, database, "SELECT action, success, steps_done FROM schemashift_history ORDER BY id") == [
         ("up", 0, 2), ("up", 1, 3)]
+
+
+def test_a_resume_refuses_a_file_whose_done_statements_changed(project: Path, mariadb: ThrowawayServer,
+                                                                database: str) -> None:
+    url = mariadb.target.url(database)
+    migration = project / "migrations" / "0001_three.sql"
+    migration.write_text("-- schemashift:up\nCREATE TABLE a (id INT PRIMARY KEY);\nINSERT INTO missing VALUES (1);\n"
+                         "-- schemashift:down\nDROP TABLE a;\n")
+    assert run("hash")[0] == 0
+    one_line_error(*run("up", "--url", url)[::2])
+    migration.write_text(migration.read_text().replace("id INT PRIMARY KEY", "id BIGINT PRIMARY KEY")
+                         .replace("INSERT INTO missing", "INSERT INTO a"))
+    assert run("hash")[0] == 0
+    line = one_line_error(*run("up", "--url", url)[::2])
+    assert "its first 1 statement(s), which ran in the interrupted up, changed" in line
+    assert query(mariadb, database, "SELECT count(*) FROM a") == [(0,)]
+    assert run("up", "--url", url, "--allow-changed")[0] == 0
+    assert query(mariadb, database, "SELECT id FROM a") == [(1,)]
 
 
 def test_concurrent_deployers_apply_each_migration_once(project: Path, mariadb: ThrowawayServer,

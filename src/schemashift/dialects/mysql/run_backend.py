@@ -6,14 +6,16 @@
 - MySQL commits around every DDL statement, so a migration cannot be one transaction: each statement
   is a step of its own, and the history row counts the steps done as they commit. A run that fails
   (or is killed) at the 3rd statement leaves a row saying 2 steps are done; `status` names it, and the
-  next `up` resumes at the 3rd statement (a changed file needs `--allow-changed`, as on PostgreSQL,
-  since only the steps still to run may differ).
+  next `up` resumes at the 3rd statement. The row also keeps a hash of the statements done, so a
+  file fixed after its failed statement resumes with a plain `up`; a file whose done statements
+  changed is refused (unless `--allow-changed`): what ran is no longer what the file says.
 - The history table lives in the URL's database, named `HistoryTable.flat_name`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +30,7 @@ from ...migrations.errors import HistoryMismatch, LockTimeout, MigrationFailed, 
 from ...migrations.files import MigrationFile
 from ...migrations.history import HistoryTable, Row, State
 from .servers import parse_url
-from .sqltext import quote, split
+from .sqltext import Piece, quote, split
 
 if TYPE_CHECKING:
     from ...migrations.runner import Project
@@ -46,7 +48,7 @@ def _ddl(table: HistoryTable) -> str:
             "version BIGINT NOT NULL, name VARCHAR(255) NOT NULL, checksum VARCHAR(128) NOT NULL, "
             "action VARCHAR(16) NOT NULL, success BOOLEAN NOT NULL, steps_done INT NOT NULL DEFAULT 0, "
             "applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), applied_by VARCHAR(255) NOT NULL, "
-            "duration_ms BIGINT, error TEXT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+            "duration_ms BIGINT, error TEXT, steps_checksum CHAR(64)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
 
 
 class MysqlRunBackend:
@@ -172,11 +174,11 @@ class MysqlExecutor:
         if not pieces and direction == "down":
             raise MigrationsError(f"{migration.path}: the down section is empty, nothing reverts it")
         resume = state.partial.get((migration.version, direction))
-        if resume is not None and resume.checksum != migration.checksum and not self.allow_changed:
-            raise HistoryMismatch(f"{migration.path}: changed since its interrupted {direction} "
-                                  f"({resume.steps_done} of {len(pieces)} steps done); if those steps are "
-                                  "unchanged, pass --allow-changed to resume after them")
         done = resume.steps_done if resume else 0
+        if resume is not None and resume.checksum != migration.checksum and not self.allow_changed \
+                and self._steps_checksum(resume.id) != _steps_checksum(pieces[:done]):
+            raise HistoryMismatch(f"{migration.path}: its first {done} statement(s), which ran in the interrupted "
+                                  f"{direction}, changed since; pass --allow-changed to resume after them anyway")
         row_id = _insert(self.conn, self.table, migration.version, migration.name, migration.checksum, direction,
                          False, done, None, None)
         for index in range(done, len(pieces)):
@@ -188,8 +190,13 @@ class MysqlExecutor:
                 with contextlib.suppress(pymysql.err.MySQLError):
                     _update(self.conn, self.table, row_id, error=error, duration_ms=_ms(started))
                 raise MigrationFailed(str(migration.path), section.first_line + piece.line - 1, piece.sql, error) from None
-            _update(self.conn, self.table, row_id, steps_done=index + 1)
+            _update(self.conn, self.table, row_id, steps_done=index + 1,
+                    steps_checksum=_steps_checksum(pieces[:index + 1]))
         _update(self.conn, self.table, row_id, success=True, duration_ms=_ms(started))
+
+    def _steps_checksum(self, row_id: int) -> str | None:
+        found = _run(self.conn, f"SELECT steps_checksum FROM {table_name(self.table)} WHERE id = %s", [row_id])
+        return found[0][0] if found else None
 
     def _python(self, migration: MigrationFile, direction: str, started: float) -> None:
         try:
@@ -200,6 +207,11 @@ class MysqlExecutor:
             raise
         _insert(self.conn, self.table, migration.version, migration.name, migration.checksum, direction, True, 1,
                 _ms(started), None)
+
+
+def _steps_checksum(pieces: list[Piece]) -> str:
+    """A hash of the statements' text, to know on resume whether those that ran are still the file's."""
+    return hashlib.sha256("\0".join(p.sql for p in pieces).encode()).hexdigest()
 
 
 def _ms(started: float) -> int:
