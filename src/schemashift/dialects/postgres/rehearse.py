@@ -111,8 +111,9 @@ def copy_of(url: str) -> Iterator[str]:
             admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
                                                                             sql.Identifier(original)))
         except psycopg.errors.ObjectInUse:
-            count = admin.execute("select count(*) from pg_stat_activity where datname = %s",
-                                  [original]).fetchone()[0]  # type: ignore[index]
+            # Clients only: an autovacuum worker on the database is ended by CREATE DATABASE itself.
+            count = admin.execute("select count(*) from pg_stat_activity where datname = %s "
+                                  "and backend_type = 'client backend'", [original]).fetchone()[0]  # type: ignore[index]
             raise SchemashiftError(f"cannot copy database {original}: {count} other session(s) are connected "
                                    "to it, and CREATE DATABASE … TEMPLATE needs none; rehearse on a quiet "
                                    "replica or restore a dump") from None
