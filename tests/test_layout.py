@@ -19,7 +19,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "schemashift"
 SHARED = ("schemashift.model", "schemashift.differ", "schemashift.plan", "schemashift.sources",
           "schemashift.api", "schemashift.cli", "schemashift.config", "schemashift.errors",
           "schemashift.sqlfiles", "schemashift.models_source", "schemashift.dialects",
-          "schemashift.dialects.base", "schemashift.schema_json", "schemashift.urls")
+          "schemashift.dialects.base", "schemashift.dialects.one_namespace", "schemashift.schema_json",
+          "schemashift.urls", "schemashift.schema_cache", "schemashift.migrations.runner",
+          "schemashift.migrations.backend", "schemashift.migrations.engine")
 ENGINES = ("schemashift.dialects.postgres", "schemashift.dialects.sqlite", "schemashift.dialects.mysql")
 
 

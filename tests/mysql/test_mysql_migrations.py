@@ -13,49 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from schemashift.cli import cli
+from cli_models import MODELS_V1, MODELS_V2, one_line_error, run
 from schemashift.dialects.mysql.servers import ThrowawayServer
-
-MODELS_V1 = '''
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Author(Base):
-    __tablename__ = "author"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-'''
-
-MODELS_V2 = MODELS_V1 + '''
-    email: Mapped[str | None] = mapped_column(String(200), unique=True)
-
-
-class Book(Base):
-    __tablename__ = "book"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("author.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-'''
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 1 and "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("schemashift: "), err
-    return lines[0]
-
 
 def query(server: ThrowawayServer, database: str, sql: str) -> list[tuple]:
     with server.target.connect(database) as conn, conn.cursor() as cur:

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pymysql
 
 from ...differ import Change, diff
 from ...errors import SchemashiftError
-from ...model import DbObject, Key, Schema, Table
+from ...model import Key, Schema
 from ...plan import Plan, order
 from ...sqlfiles import SqlFile
 from ..base import InspectOptions, ScratchServer
+from ..one_namespace import OneNamespace
 from .inspect import inspect_connection
 from .loader import load_text
 from .objects import SCHEMA
 from .render import Renderer
-from ...migrations.history import HistoryTable
 from .run_backend import MysqlRunBackend
 from .servers import get_server, parse_url, scratch_identity
 
 
-class MysqlDialect:
+class MysqlDialect(OneNamespace):
+    namespace = SCHEMA
     name = "mysql"
     sqlalchemy_url = "mysql+pymysql://"
 
@@ -74,31 +75,10 @@ class MysqlDialect:
     def run_backend(self) -> MysqlRunBackend:
         return MysqlRunBackend()
 
-    def table_named(self, spec: str) -> tuple[str, str]:
-        schema, _, name = spec.rpartition(".")
-        return SCHEMA, HistoryTable(schema or "public", name).flat_name
-
-    def can_alter(self, old: DbObject, new: DbObject) -> bool:
-        """Tables are altered in place; keys, views, triggers, routines and events are replaced."""
-        return isinstance(old, Table)
-
-    def owners(self, obj: DbObject) -> tuple[Key, ...]:
-        table = getattr(obj, "table", None)
-        return (("table", SCHEMA, table),) if table is not None else ()
-
     def rebuilt_by_column_type_change(self, key: Key) -> bool:
         """A foreign key refuses a change of its columns' types: it is dropped and added again.
         Views and triggers read columns by name at run time and stay."""
         return key[0] == "constraint"
-
-    def retypes_columns(self, old: DbObject, new: DbObject) -> bool:
-        return False
-
-    def without_owner(self, obj: DbObject) -> DbObject:
-        return obj
-
-    def rename_identity(self, obj: DbObject) -> Hashable | None:
-        return None
 
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:
         return order(Renderer(changes, source, target).statements())

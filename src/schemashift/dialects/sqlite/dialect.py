@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 
 from ...differ import Alter, Change, Create, Drop, Rename, diff
@@ -21,8 +21,8 @@ from ...model import Column, Constraint, DbObject, Index, Key, Schema, Table, Tr
 from ...plan import Plan, Statement, order
 from ...sqlfiles import SqlFile
 from ..base import InspectOptions, ScratchServer
+from ..one_namespace import OneNamespace
 from . import databases
-from ...migrations.history import HistoryTable
 from .inspect import SCHEMA, inspect_connection, inspect_file
 from .run_backend import SqliteRunBackend
 from .sqltext import quote, tokens, unquote
@@ -32,7 +32,8 @@ _CONSTANT = re.compile(r"^(NULL|TRUE|FALSE|([-+] )?([\d.]+(E[-+]?\d+)?|0X[0-9A-F
 TEMP_PREFIX = "_schemashift_new_"
 
 
-class SqliteDialect:
+class SqliteDialect(OneNamespace):
+    namespace = SCHEMA
     name = "sqlite"
     sqlalchemy_url = "sqlite://"
 
@@ -60,29 +61,8 @@ class SqliteDialect:
     def run_backend(self) -> SqliteRunBackend:
         return SqliteRunBackend()
 
-    def table_named(self, spec: str) -> tuple[str, str]:
-        schema, _, name = spec.rpartition(".")
-        return SCHEMA, HistoryTable(schema or "public", name).flat_name
-
-    def can_alter(self, old: DbObject, new: DbObject) -> bool:
-        """Tables are altered (by ALTER or a rebuild); everything else is dropped and created."""
-        return isinstance(old, Table)
-
-    def owners(self, obj: DbObject) -> tuple[Key, ...]:
-        table = getattr(obj, "table", None)
-        return (("table", obj.schema, table),) if table is not None else ()  # type: ignore[attr-defined]
-
     def rebuilt_by_column_type_change(self, key: Key) -> bool:
         return False  # views and triggers are recreated around every rebuild anyway
-
-    def retypes_columns(self, old: DbObject, new: DbObject) -> bool:
-        return False
-
-    def without_owner(self, obj: DbObject) -> DbObject:
-        return obj
-
-    def rename_identity(self, obj: DbObject) -> Hashable | None:
-        return None
 
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:
         return order(_Render(changes, source, target).statements())
