@@ -104,22 +104,23 @@ def _is_path(value: str) -> bool:
 
 
 def _convert(name: str, value: object) -> object:
-    if name != "lock_timeout" and not isinstance(value, (str, Path)):
-        raise SchemashiftError(f"{name} must be a string, not {value!r}")
-    if name == "migrations":
-        return Path(str(value))
-    if name == "lock_timeout":
-        try:
-            return float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise SchemashiftError(f"lock_timeout must be a number of seconds, not {value!r}") from None
+    """A setting's value as `Settings` holds it; one line naming the setting when it cannot be."""
     if name in ("online", "cache"):
         return _flag(name, value)
     if name in ("lock_retries", "cache_templates", "cache_mb"):
         try:
             return int(value)  # type: ignore[call-overload]
-        except ValueError:
+        except (TypeError, ValueError):
             raise SchemashiftError(f"{name} must be a whole number, not {value!r}") from None
+    if name == "lock_timeout":
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise SchemashiftError(f"lock_timeout must be a number of seconds, not {value!r}") from None
+    if not isinstance(value, (str, Path)):
+        raise SchemashiftError(f"{name} must be a string, not {value!r}")
+    if name == "migrations":
+        return Path(str(value))
     if name in ("url", "dev_url"):
         return normalize_url(str(value))
     if name == "dialect":
