@@ -22,7 +22,7 @@ from schemashift.plan import Plan
 
 MIGRA = corpus.migra_cases()
 # The sqldef files whose cases add and drop constraints, indexes and NOT NULL on tables that exist.
-SQLDEF_FILES = ["tests_tables", "tests_constraints", "tests_indices", "tests_fk_deps"]
+SQLDEF_FILES = ["tests_constraints", "tests_indices", "tests_fk_deps"]  # where the online transforms apply
 SQLDEF = corpus.sqldef_cases(SQLDEF_FILES)
 
 
