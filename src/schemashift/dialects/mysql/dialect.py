@@ -20,7 +20,7 @@ from .loader import load_text
 from .objects import SCHEMA
 from .render import Renderer
 from .run_backend import MysqlRunBackend
-from .servers import get_server, parse_url, scratch_identity
+from .servers import get_server, parse_url, run, scratch_identity, server_message
 
 
 class MysqlDialect(OneNamespace):
@@ -65,12 +65,10 @@ class MysqlDialect(OneNamespace):
         with conn.cursor() as cur:
             for st in plan.statements:
                 try:
-                    cur.execute(st.sql)
-                    while cur.nextset():
-                        pass
+                    run(cur, st.sql)
                 except pymysql.err.MySQLError as exc:
-                    message = str(exc.args[-1]) if exc.args else str(exc)
-                    raise SchemashiftError(f"applying `{st.sql.splitlines()[0][:120]}` failed: {message}") from None
+                    raise SchemashiftError(f"applying `{st.sql.splitlines()[0][:120]}` failed: "
+                                           f"{server_message(exc)}") from None
 
     def run_backend(self) -> MysqlRunBackend:
         return MysqlRunBackend()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pymysql
 
 from ...errors import LoadError, SourceError
-from .servers import Target
+from .servers import Target, run, server_message
 from .sqltext import split
 
 _AT_LINE = re.compile(r"at line (\d+)\s*$")
@@ -29,11 +29,9 @@ def load_text(target: Target, database: str, sql: str, path: str = "<sql>") -> N
                 raise LoadError(path, piece.line, f"{' '.join(piece.sql.split()[:3])}: refused, a schema file is"
                                 " loaded into one scratch database and may not name or leave it")
             try:
-                cur.execute(piece.sql)
-                while cur.nextset():
-                    pass
+                run(cur, piece.sql)
             except pymysql.err.MySQLError as exc:
-                message = str(exc.args[-1]) if exc.args else str(exc)
+                message = server_message(exc)
                 raise LoadError(path, piece.line + _line_in(piece.sql, message), message) from None
 
 

@@ -29,7 +29,7 @@ from ...migrations import python_migrations
 from ...migrations.errors import HistoryMismatch, LockTimeout, MigrationFailed, MigrationsError
 from ...migrations.files import MigrationFile
 from ...migrations.history import HistoryTable, Row, State
-from .servers import parse_url
+from .servers import parse_url, run, server_message
 from .sqltext import Piece, quote, split
 
 if TYPE_CHECKING:
@@ -117,11 +117,7 @@ class MysqlRunBackend:
 
 def _run(conn: Any, statement: str, args: list[object] | None = None) -> list[tuple]:
     with conn.cursor() as cur:
-        cur.execute(statement, args)
-        found = list(cur.fetchall() or ())
-        while cur.nextset():
-            pass
-        return found
+        return run(cur, statement, args)
 
 
 def _acquire(conn: Any, name: str, timeout: float, on_wait: Callable[[], None]) -> None:
@@ -186,7 +182,7 @@ class MysqlExecutor:
             try:
                 _run(self.conn, piece.sql)
             except pymysql.err.MySQLError as exc:
-                error = str(exc.args[-1]) if exc.args else str(exc)
+                error = server_message(exc)
                 with contextlib.suppress(pymysql.err.MySQLError):
                     _update(self.conn, self.table, row_id, error=error, duration_ms=_ms(started))
                 raise MigrationFailed(str(migration.path), section.first_line + piece.line - 1, piece.sql, error) from None

@@ -77,6 +77,21 @@ class Target:
         return ["--no-defaults", *where, f"--user={self.user}", database]
 
 
+def run(cur: pymysql.cursors.Cursor, statement: str, args: list[object] | None = None) -> list[tuple]:
+    """Run one statement and read everything it returns (a CALL's further result sets too), so the
+    cursor is free for the next."""
+    cur.execute(statement, args)
+    found = list(cur.fetchall() or ())
+    while cur.nextset():
+        pass
+    return found
+
+
+def server_message(exc: pymysql.err.MySQLError) -> str:
+    """The server's own text of an error, without PyMySQL's error-code tuple around it."""
+    return str(exc.args[-1]) if exc.args else str(exc)
+
+
 def parse_url(url: str) -> Target:
     """`mysql://user:pw@host:port/db` (also `mariadb://`, `mysql+pymysql://`, `?unix_socket=`)."""
     parts = urlsplit(url)
