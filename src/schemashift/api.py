@@ -62,16 +62,33 @@ def inspect(source: Source, *, schemas: list[str] | str | None = None, exclude_s
     schema = schema_cache.get(entry)
     if schema is None:
         with _connected(source, engine, server) as conn:
-            schema = engine.inspect(conn, options)
+            schema = _read(engine, conn, options) if isinstance(source, str) else engine.inspect(conn, options)
         schema_cache.put(entry, schema)
     for table in ignore_tables:
         schema = schema.without_table(*engine.table_named(table))
     return schema
 
 
-def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True, online: OnlineOptions | None = None) -> Plan:
+def _read(engine: Dialect, conn: Any, options: InspectOptions) -> Schema:
+    """The schema of `conn`'s database: kept from an earlier call when its catalogs are as they
+    were then (`Dialect.catalog_state`), else inspected, and kept when they did not change while
+    it was read."""
+    state = engine.catalog_state(conn)
+    entry = schema_cache.key(engine.name, options, state)
+    schema = schema_cache.get(entry)
+    if schema is None:
+        schema = engine.inspect(conn, options)
+        if entry is not None and engine.catalog_state(conn) == state:
+            schema_cache.put(entry, schema)
+    return schema
+
+
+def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True, online: OnlineOptions | None = None,
+                 locks: bool = True) -> Plan:
     """The ordered plan between two inspected schemas of one dialect (drops included; see `Plan.check_safe`);
-    with `online`, in its lock-light form (PostgreSQL: see `dialects.postgres.online`)."""
+    with `online`, in its lock-light form (PostgreSQL: see `dialects.postgres.online`); with `locks`,
+    each statement's `locks` label filled in (callers that show none pass False: it is a third of
+    the cost of a large diff)."""
     if source.dialect != target.dialect:
         raise SourceError(f"cannot mix dialects in one command: {source.dialect} and {target.dialect}")
     engine = dialects.by_name(source.dialect)
@@ -79,18 +96,19 @@ def diff_schemas(source: Schema, target: Schema, *, privileges: bool = True, onl
         plan = engine.render(differ.diff(source, target, engine), source, target)
     if not privileges:
         plan.statements = [s for s in plan.statements if s.kind != "grant"]
-    if online is None:
-        return plan
-    online_form = getattr(engine, "online_plan", None)  # PostgreSQL's; other engines have none yet
-    if online_form is None:
-        raise SourceError(f"--online is not available for {source.dialect}")
-    return online_form(plan, source, target, online)
+    if online is not None:
+        online_form = getattr(engine, "online_plan", None)  # PostgreSQL's; other engines have none yet
+        if online_form is None:
+            raise SourceError(f"--online is not available for {source.dialect}")
+        plan = online_form(plan, source, target, online)
+    return engine.label_locks(plan, source, target) if locks else plan
 
 
 def diff(source: Source, target: Source, *, schemas: list[str] | str | None = None,
          exclude_schemas: list[str] | str | None = None, ignore_extension_versions: bool = False,
          ignore_tables: Sequence[str] = (), privileges: bool = True, dev_url: str | None = None,
-         pg_bin: str | None = None, dialect: str | None = None, online: OnlineOptions | None = None) -> Plan:
+         pg_bin: str | None = None, dialect: str | None = None, online: OnlineOptions | None = None,
+         locks: bool = True) -> Plan:
     """The plan that turns `source` into `target`.
 
     Both sides are inspected at once, on two threads: each mostly waits on its server (the drivers
@@ -107,7 +125,7 @@ def diff(source: Source, target: Source, *, schemas: list[str] | str | None = No
 
     with gc_paused(), ThreadPoolExecutor(max_workers=1 if source is target else 2) as pool:
         sides = [pool.submit(prepared, side, as_source) for side, as_source in ((source, True), (target, False))]
-        return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges, online=online)
+        return diff_schemas(sides[0].result(), sides[1].result(), privileges=privileges, online=online, locks=locks)
 
 
 def apply(plan: Plan | list[Statement], target: Source, *, dialect: str | None = None, lock_retries: int = 0) -> None:

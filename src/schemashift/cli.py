@@ -156,7 +156,7 @@ def diff_command(source: str, target: str, unsafe: bool, explain: bool, output_f
     from .online_flags import from_settings
 
     settings = load_settings({"online": online, "online_lock_timeout": online_lock_timeout})
-    plan = api.diff(source, target, **options, online=from_settings(settings))
+    plan = api.diff(source, target, **options, online=from_settings(settings), locks=explain or output_format == "json")
     if not unsafe:
         plan.check_safe()
     if output_format == "json":

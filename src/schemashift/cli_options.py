@@ -7,11 +7,14 @@ import click
 
 def _no_cache(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
+        from . import schema_cache
         from .dialects.postgres import template_cache  # here: --help stays fast
 
         template_cache.disable()
+        schema_cache.disable()
 
 
 no_cache_option = click.option(
     "--no-cache", is_flag=True, expose_value=False, callback=_no_cache,
-    help="Build every source afresh: no template databases read or kept [config: cache = false].")
+    help="Build and read every source afresh: no template databases or schemas read or kept "
+    "[config: cache = false].")

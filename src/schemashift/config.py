@@ -41,7 +41,8 @@ class Settings:
     online: bool = False
     online_lock_timeout: str = "100ms"
     lock_retries: int = 5
-    # The template cache on the scratch server (see template_cache): on or off, and its bound.
+    # The caches (template databases on the scratch server, see template_cache; schemas, see
+    # schema_cache): on or off, and the templates' bound.
     cache: bool = True
     cache_templates: int = 64
     cache_mb: int = 1024

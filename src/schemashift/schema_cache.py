@@ -1,12 +1,15 @@
-"""Schemas read from sources that are only text (`.sql` files and folders, SQLAlchemy models), kept
-in the user's cache folder, for engines where loading them costs more than the rest of a diff.
+"""Schemas kept in the user's cache folder, so that what was read once is not read again: those of
+sources that are only text (`.sql` files and folders, SQLAlchemy models), for engines where loading
+them costs more than the rest of a diff, and those of databases whose catalogs are as they were
+(`Dialect.catalog_state`).
 
 A loaded schema depends on nothing but the text and the server that parsed it, so the key is a hash
 of the dialect, the scratch server's identity (its version and the settings that change how it
 prints a schema: `Dialect.scratch_identity`) and the text; a changed file is another key, so nothing
 stale is ever served. A dialect whose identity is None opts out (PostgreSQL keeps loaded files as
 template databases on its server instead; SQLite loads in memory faster than a file is read back).
-The newest `KEEP` entries stay.
+Every key holds the state of schemashift's own files too: a changed inspector never reads an old
+entry. The newest `KEEP` entries stay.
 """
 
 from __future__ import annotations
@@ -29,11 +32,38 @@ def _folder() -> str:
     return os.path.join(cache_dir(), "schemas")
 
 
+_disabled = False
+
+
+def disable() -> None:
+    """`--no-cache`: this process neither reads nor writes schemas."""
+    global _disabled
+    _disabled = True
+
+
+def _code() -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of each of the package's files (a few hundred stats)."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in files:
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                found.append((os.path.relpath(os.path.join(folder, name), root), st.st_size, st.st_mtime_ns))
+    return tuple(sorted(found))
+
+
 def key(*parts: object) -> str | None:
-    """The entry for `parts` (None in any of them, or the cache turned off: no entry)."""
-    if any(p is None for p in parts) or os.environ.get(CACHE_ENV, "1") == "0":
+    """The entry for `parts` (None in any of them, or the cache turned off: `--no-cache`,
+    `cache = false` or `SCHEMASHIFT_SCHEMA_CACHE=0`: no entry)."""
+    if _disabled or any(p is None for p in parts) or os.environ.get(CACHE_ENV, "1") == "0":
         return None
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+    from .config import load_settings
+
+    if not load_settings({}).cache:
+        return None
+    return hashlib.sha256(repr((parts, _code())).encode()).hexdigest()[:40]
 
 
 def get(entry: str | None) -> Schema | None:
@@ -49,10 +79,41 @@ def get(entry: str | None) -> Schema | None:
     return schema if isinstance(schema, Schema) else None
 
 
+KEEP_ASIDE = 1000  # objects: from here on, pickling costs more than a fork
+
+
 def put(entry: str | None, schema: Schema) -> None:
-    """Keep `schema` (written whole, then renamed), dropping the least recently used beyond KEEP."""
+    """Keep `schema`; a large one from a process of its own where there is fork: pickling a
+    GitLab-sized schema takes longer than the diff it was read for (see `_write_aside`)."""
     if entry is None:
         return
+    if len(schema.objects) < KEEP_ASIDE or not hasattr(os, "fork") or not _write_aside(entry, schema):
+        _write(entry, schema)
+
+
+def _write_aside(entry: str, schema: Schema) -> bool:
+    """Write the entry from a grandchild that holds none of this process's files (so no pipe or
+    socket of the caller waits for it to end) and is nobody's to wait for; False if fork failed."""
+    try:
+        pid = os.fork()
+    except OSError:
+        return False
+    if pid:
+        os.waitpid(pid, 0)  # the child forks the writer and ends at once
+        return True
+    try:
+        if os.fork() == 0:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+            _write(entry, schema)
+    finally:
+        os._exit(0)
+
+
+def _write(entry: str, schema: Schema) -> None:
+    """Written whole, then renamed; the least recently used beyond KEEP are dropped."""
     folder = _folder()
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)

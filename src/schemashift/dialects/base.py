@@ -70,6 +70,10 @@ class Dialect(Protocol):
     def inspect(self, conn: Any, options: InspectOptions) -> Schema:
         """The schema model of the database behind `conn`, read as one snapshot."""
 
+    def catalog_state(self, conn: Any) -> str | None:
+        """A digest that changes whenever the schema of `conn`'s database may have, and is cheap
+        next to inspecting it; None: its schemas are not kept (see schema_cache)."""
+
     # --- what the shared differ asks ---------------------------------------------------------------
     def can_alter(self, old: DbObject, new: DbObject) -> bool:
         """Whether the engine can ALTER `old` into `new` (else it is dropped and created)."""
@@ -92,6 +96,10 @@ class Dialect(Protocol):
     # --- plans -----------------------------------------------------------------------------------
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:
         """The ordered statements that make the changes."""
+
+    def label_locks(self, plan: Plan, source: Schema, target: Schema) -> Plan:
+        """The plan with each statement's `locks` filled in where the engine's are known. Asked for
+        only by callers that show them: labelling a GitLab-sized plan costs a third of its diff."""
 
     def apply(self, plan: Plan, conn: Any, *, lock_retries: int = 0) -> None:
         """Run `plan` on `conn` as a user's client would; a failure is one SchemashiftError line.

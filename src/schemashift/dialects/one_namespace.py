@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from ..migrations.history import HistoryTable
-from ..model import DbObject, Key, Table
+from ..model import DbObject, Key, Schema, Table
+from ..plan import Plan
 
 
 class OneNamespace:
@@ -32,3 +33,9 @@ class OneNamespace:
 
     def retypes_columns(self, old: DbObject, new: DbObject) -> bool:
         return False
+
+    def catalog_state(self, conn: object) -> str | None:
+        return None  # their inspection costs little more than a digest would
+
+    def label_locks(self, plan: Plan, source: Schema, target: Schema) -> Plan:
+        return plan  # no lock labels for these engines yet: `locks` stays None ("unknown")

@@ -37,7 +37,8 @@ def generate(settings: Settings, message: str) -> Generated:
     current = folder_schema(settings)
     desired = source_schema(settings, target)
     online = from_settings(settings)
-    up, down = api.diff_schemas(current, desired, online=online), api.diff_schemas(desired, current, online=online)
+    up, down = (api.diff_schemas(current, desired, online=online, locks=False),
+                api.diff_schemas(desired, current, online=online, locks=False))
     if not up:
         return Generated(None, up, down)
     path = write_new(settings.migrations, project.files, message,

@@ -46,8 +46,8 @@ def check(settings: Settings) -> CheckResult:
     with ThreadPoolExecutor(max_workers=1) as pool:  # the database is read while the folder replays
         live = pool.submit(source_schema, settings, settings.url or "")
         expected = folder_schema(settings)
-        drift = api.diff_schemas(live.result(), expected)
-    unbuilt = api.diff_schemas(expected, source_schema(settings, settings.target)) if settings.target else None
+        drift = api.diff_schemas(live.result(), expected, locks=False)
+    unbuilt = api.diff_schemas(expected, source_schema(settings, settings.target), locks=False) if settings.target else None
     return CheckResult(drift, pending, unbuilt)
 
 

@@ -56,4 +56,4 @@ def check_schema(settings: Settings, schema: str) -> CheckResult:
         replay(in_schema(scratch, schema), settings.migrations)
         expected = api.inspect(scratch, schemas=[schema])
     live = api.inspect(settings.url or "", schemas=[schema], ignore_tables=(settings.history_table,))
-    return CheckResult(api.diff_schemas(live, expected), pending)
+    return CheckResult(api.diff_schemas(live, expected, locks=False), pending)

@@ -39,6 +39,7 @@ from ..base import InspectOptions, ScratchServer
 from . import connection, loader, render_code, render_tables, render_types  # noqa: F401  (render_* register renderers)
 from .inspect import inspect_connection
 from ...online_flags import OnlineOptions
+from .catalog_state import catalog_state
 from .locks import label_plan
 from .online import clear_invalid_index, online_plan, starts_transaction, with_lock_retries
 from .run_backend import PostgresRunBackend
@@ -85,6 +86,9 @@ class PostgresDialect:
 
     def inspect(self, conn: psycopg.Connection, options: InspectOptions | None = None) -> Schema:
         return inspect_connection(conn, options)
+
+    def catalog_state(self, conn: psycopg.Connection) -> str | None:
+        return catalog_state(conn)
 
     def run_backend(self) -> PostgresRunBackend:
         return PostgresRunBackend()
@@ -186,11 +190,15 @@ class PostgresDialect:
                 statements += lookup(ALTER, change.new, "alter")(change.old, change.new, ctx)
             elif isinstance(change, Rename):
                 statements += lookup(RENAME, change.new, "rename")(change.old, change.new, ctx)
-        return label_plan(order(_fold_implied(statements, implied)), ctx)
+        return order(_fold_implied(statements, implied))
 
     def online_plan(self, plan: Plan, source: Schema, target: Schema, options: OnlineOptions) -> Plan:
-        """The plan's lock-light form (`--online`; see online.py), its new statements labelled too."""
-        return label_plan(online_plan(plan, source, target, options), Context(source, target))
+        """The plan's lock-light form (`--online`; see online.py)."""
+        return online_plan(plan, source, target, options)
+
+    def label_locks(self, plan: Plan, source: Schema, target: Schema) -> Plan:
+        """Every statement's `locks` filled in (see locks.py)."""
+        return label_plan(plan, Context(source, target))
 
     def apply(self, plan: Plan, conn: psycopg.Connection, *, lock_retries: int = 0) -> None:
         """Transactional statements together, each non-transactional one on its own, and each
