@@ -4,13 +4,16 @@ the oracle (empty re-diff, catalog compare).
 
 Written from PostgreSQL's documented behaviour: a CHECK may call a function, which must exist first;
 a function may take a table's row type, so it depends on the table; a SQL-language body is checked
-at CREATE when check_function_bodies is on, as in psql; a sequence OWNED BY a column goes with it."""
+at CREATE when check_function_bodies is on, as in psql; a sequence OWNED BY a column goes with it;
+CREATE EXTENSION gives an extension its control file's comment, and pg_dump writes that comment out,
+so a dump taken where the extension's version had another comment carries another text."""
 
 from __future__ import annotations
 
 import pytest
 
 import corpus
+import schemashift
 
 JOBS_V1 = (
     "CREATE TABLE jobs (prio smallint DEFAULT 100 NOT NULL, job_id bigint NOT NULL, kind text NOT NULL,"
@@ -63,8 +66,27 @@ CASES = {
     "unlogged table with array checks added": ("", LOCKERS),
 }
 
+TRGM = "CREATE EXTENSION pg_trgm;"
+EXTENSION_COMMENTS = {  # pg_dump writes COMMENT ON EXTENSION with the text of the version it dumped
+    "extension comment of another version": (TRGM, TRGM + "COMMENT ON EXTENSION pg_trgm IS 'an older text';"),
+    "extension created with a comment of its own": ("", TRGM + "COMMENT ON EXTENSION pg_trgm IS 'trigrams';"),
+    "extension comment removed": (TRGM, TRGM + "COMMENT ON EXTENSION pg_trgm IS NULL;"),
+}
+CASES.update(EXTENSION_COMMENTS)
+
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_round_trips(any_pg, name: str) -> None:
     a, b = CASES[name]
     corpus.assert_round_trips(any_pg, "histories", name, a, b)
+
+
+def test_created_extension_keeps_its_own_comment(pg18) -> None:
+    """CREATE EXTENSION sets the control file's comment: the plan does not write it again."""
+    empty, with_trgm = pg18.load(""), pg18.load(TRGM)
+    try:
+        plan = schemashift.diff_schemas(schemashift.inspect(pg18.url(empty)), schemashift.inspect(pg18.url(with_trgm)))
+        assert "CREATE EXTENSION" in plan.sql and "COMMENT" not in plan.sql, plan.sql
+    finally:
+        pg18.drop(empty)
+        pg18.drop(with_trgm)
