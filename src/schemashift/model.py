@@ -79,6 +79,7 @@ class Extension(DbObject):
     schema: str
     version: str | None  # None when versions are ignored
     updatable_to: frozenset[str] = field(default=frozenset(), compare=False)  # ALTER EXTENSION UPDATE targets
+    default_comment: str | None = field(default=None, compare=False)  # what CREATE EXTENSION sets
 
     @property
     def key(self) -> Key:

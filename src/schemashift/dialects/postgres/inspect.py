@@ -175,7 +175,8 @@ def _namespaces(r: _Reader, rows: list[Row]) -> None:
 def _extensions(r: _Reader, rows: list[Row]) -> None:
     for row in rows:
         version = None if r.options.ignore_extension_versions else row.version
-        obj = Extension(row.name, row.schema, version, frozenset(row.updatable_to))
+        obj = Extension(row.name, row.schema, version, frozenset(row.updatable_to),
+                        default_comment=row.default_comment, comment=row.comment)
         r.schema.add(obj)
         r.remember("pg_extension", row.oid, obj.key)
         r.schema.depend(obj.key, ("schema", row.schema))

@@ -52,12 +52,15 @@ where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
 order by n.nspname
 """
 
-# Extensions whose schema is read (or all, when no schema filter is given).
-EXTENSIONS = """
+# Extensions whose schema is read (or all, when no schema filter is given), with their comment and
+# the one CREATE EXTENSION gives them (the control file's).
+EXTENSIONS = f"""
 select x.oid, x.extname as name, n.nspname as schema, x.extversion as version,
     (select coalesce(json_agg(u.target), '[]') from pg_extension_update_paths(x.extname) u
-        where u.source = x.extversion and u.path is not null) as updatable_to
+        where u.source = x.extversion and u.path is not null) as updatable_to,
+    {_comment("x.oid", "pg_extension")} as comment, a.comment as default_comment
 from pg_extension x join pg_namespace n on n.oid = x.extnamespace
+left join pg_available_extensions a on a.name = x.extname
 where x.extname <> 'plpgsql' and (%(all_schemas)s or x.extnamespace = any(%(nsp)s))
 order by x.extname
 """

@@ -57,7 +57,8 @@ def drop_schema(s: Namespace, ctx: Context) -> list[Statement]:
 def create_extension(e: Extension, ctx: Context) -> list[Statement]:
     version = f" VERSION {literal(e.version)}" if e.version else ""
     sql = f"CREATE EXTENSION IF NOT EXISTS {ident(e.name)} WITH SCHEMA {ident(e.schema)}{version}"
-    return [create(sql, e, ctx)] + annotate(None, e, ctx)
+    # CREATE EXTENSION already gives the control file's comment: only a different one is a statement.
+    return [create(sql, e, ctx)] + annotate(replace(e, comment=e.default_comment, acl=e.default_acl), e, ctx)
 
 
 @renders(DROP, Extension)
