@@ -12,7 +12,8 @@ added as is:
 - the shared catalogs' names that print in a schema (roles, tablespaces): their rows churn with
   every other database, so they are read, not digested;
 - `pg_index`'s validity flags, which `CREATE INDEX CONCURRENTLY` may set in place;
-- the extension versions installed on disk, and the settings that change how values print.
+- the extension versions and comments installed on disk, and the settings that change how
+  values print.
 
 `pg_statistic*` (rewritten by ANALYZE) and large objects are left out: they are not schema.
 
@@ -53,7 +54,9 @@ current_setting('extra_float_digits'), current_setting('bytea_output'), current_
     from pg_catalog.pg_index i),
 (select string_agg(x.extname || ' ' || u.target, ',' order by x.extname, u.target)
     from pg_catalog.pg_extension x cross join lateral pg_catalog.pg_extension_update_paths(x.extname) u
-    where u.source = x.extversion and u.path is not null)"""
+    where u.source = x.extversion and u.path is not null),
+(select string_agg(a.name || ' ' || coalesce(a.comment, ''), ',' order by a.name)
+    from pg_catalog.pg_available_extensions a where a.installed_version is not null)"""
 
 
 def _rows_of(catalog: str) -> str:
