@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from ..migrations.history import HistoryTable
-from ..model import DbObject, Key, Table
+from ..model import Column, DbObject, Key, Schema, Table
 
 
 class OneNamespace:
@@ -31,4 +31,7 @@ class OneNamespace:
         return None
 
     def retypes_columns(self, old: DbObject, new: DbObject) -> bool:
+        return False
+
+    def recreates_column(self, table: Table, old: Column, new: Column, source: Schema, target: Schema) -> bool:
         return False
