@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .frozen import frozen
-from .model import Column, DbObject, Key, Schema, Table
+from .model import Column, Constraint, DbObject, Key, Schema, Table
 
 
 @frozen
@@ -199,6 +199,7 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
         pending.append((key, "dropped"))
         pending += [(k, "dropped") for k in _column_keys(walk.source.objects[key])]
     carried = {k for k, why in pending if why == "retyped type" and not isinstance(altered.get(k), Alter)}
+    rebuilt_columns = {k for t in _retyped_types(walk, altered) for k in _type_columns(walk, t)}
     for key in carried:  # created by the rebuild from the target's definition
         altered.pop(key, None)
     seen: set[tuple[Key, str]] = set()
@@ -213,7 +214,8 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
                 continue
             if dep[0] in ("column", "default") or dep in carried or dep in walk.replaced or dep in walk.dropped:
                 continue
-            if why == "retyped" and not walk.dialect.rebuilt_by_column_type_change(dep):
+            if why == "retyped" and not walk.dialect.rebuilt_by_column_type_change(dep) and not (
+                    key in rebuilt_columns and _is_foreign_key(walk.source.objects.get(dep))):
                 continue
             if why == "dropped" and dep in altered:
                 continue
@@ -314,6 +316,12 @@ def _retyped_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
                 new_col = change.new.column(old_col.name)
                 if new_col is not None and _type_changes(old_col, new_col):
                     yield change.old.column_key(old_col.name)
+
+
+def _is_foreign_key(obj: DbObject | None) -> bool:
+    """A foreign key between columns of a rebuilt type goes around the rebuild: each side is
+    retyped by a statement of its own, and in between the two sides' types differ."""
+    return isinstance(obj, Constraint) and obj.type == "f"
 
 
 def _recreated_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
