@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .frozen import frozen
-from .model import Column, DbObject, Key, Schema, Table
+from .model import Column, Constraint, DbObject, Key, Schema, Table
 
 
 @frozen
@@ -67,6 +67,8 @@ class Dialect(Protocol):
     def rebuilt_by_column_type_change(self, key: Key) -> bool: ...
 
     def retypes_columns(self, old: DbObject, new: DbObject) -> bool: ...
+
+    def recreates_column(self, table: Table, old: Column, new: Column, source: Schema, target: Schema) -> bool: ...
 
     def without_owner(self, obj: DbObject) -> DbObject: ...  # `obj` itself when it has no owner to leave
 
@@ -191,10 +193,15 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
     for key in walk.replaced:  # what reads a replaced table reads its columns (pg_depend says so)
         pending += [(k, "replaced") for k in _column_keys(walk.source.objects[key])]
     pending += [(k, "retyped") for k in _retyped_columns(walk, altered)]
+    pending += [(k, "recreated") for k in _recreated_columns(walk, altered)]
     pending += [(k, "retyped type") for k in _retyped_types(walk, altered)]
     for key in walk.dropped:
         pending.append((key, "dropped"))
         pending += [(k, "dropped") for k in _column_keys(walk.source.objects[key])]
+    carried = {k for k, why in pending if why == "retyped type" and not isinstance(altered.get(k), Alter)}
+    rebuilt_columns = {k for t in _retyped_types(walk, altered) for k in _type_columns(walk, t)}
+    for key in carried:  # created by the rebuild from the target's definition
+        altered.pop(key, None)
     seen: set[tuple[Key, str]] = set()
     while pending:
         key, why = item = pending.pop()
@@ -202,12 +209,13 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
             continue
         seen.add(item)
         for dep in walk.dependents.get(key, ()):
-            if dep[0] == "default" and why != "retyped" and not _own_default(walk, key, why, dep):
+            if dep[0] == "default" and why not in ("retyped", "recreated") and not _own_default(walk, key, why, dep):
                 walk.reset_defaults.add(dep)
                 continue
-            if dep[0] in ("column", "default") or dep in walk.replaced or dep in walk.dropped:
+            if dep[0] in ("column", "default") or dep in carried or dep in walk.replaced or dep in walk.dropped:
                 continue
-            if why == "retyped" and not walk.dialect.rebuilt_by_column_type_change(dep):
+            if why == "retyped" and not walk.dialect.rebuilt_by_column_type_change(dep) and not (
+                    key in rebuilt_columns and _is_foreign_key(walk.source.objects.get(dep))):
                 continue
             if why == "dropped" and dep in altered:
                 continue
@@ -273,16 +281,25 @@ def _defaults_set_by_rebuild(walk: _Walk, altered: dict[Key, Change]) -> None:
 
 def _own_default(walk: _Walk, type_key: Key, why: str, default: Key) -> bool:
     """A rebuilt type's rebuild takes the defaults of its own columns off and puts them back itself."""
-    return why == "retyped type" and ("column", *default[1:]) in walk.dependents.get(type_key, ())
+    column = ("column", *default[1:])
+    return why == "retyped type" and any(column in walk.dependents.get(k, ())
+                                         for k in (type_key, *walk.source.types_over(type_key)))
 
 
 def _retyped_types(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
     """Types rebuilt under their columns (an enum losing or reordering labels). What reads the type
     itself, not only through a column (a constant `'ok'::mood` in an index predicate, a CHECK, a
     function's argument), would keep the old type: it is replaced around the rebuild."""
-    for change in altered.values():
+    for change in list(altered.values()):
         if isinstance(change, Alter) and walk.dialect.retypes_columns(change.old, change.new):
             yield change.old.key
+            yield from _carried_types(walk, change.old.key)
+
+
+def _carried_types(walk: _Walk, type_key: Key) -> list[Key]:
+    """The types built on a rebuilt type that the target keeps (a domain over an enum, a composite
+    holding it): the rebuild drops and creates them itself, around their columns, as one step."""
+    return [k for k in walk.source.types_over(type_key) if k in walk.target.objects]
 
 
 def _type_columns(walk: _Walk, type_key: Key) -> Iterator[Key]:
@@ -298,6 +315,24 @@ def _retyped_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
             for old_col in change.old.columns:
                 new_col = change.new.column(old_col.name)
                 if new_col is not None and _type_changes(old_col, new_col):
+                    yield change.old.column_key(old_col.name)
+
+
+def _is_foreign_key(obj: DbObject | None) -> bool:
+    """A foreign key between columns of a rebuilt type goes around the rebuild: each side is
+    retyped by a statement of its own, and in between the two sides' types differ."""
+    return isinstance(obj, Constraint) and obj.type == "f"
+
+
+def _recreated_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
+    """Columns dropped and added again (a type with no conversion): the server drops what reads
+    them (indexes, constraints, statistics) with them, so all of it is created again after."""
+    for change in list(altered.values()):
+        if isinstance(change, Alter) and isinstance(change.old, Table) and isinstance(change.new, Table):
+            for old_col in change.old.columns:
+                new_col = change.new.column(old_col.name)
+                if new_col is not None and walk.dialect.recreates_column(
+                        change.old, old_col, new_col, walk.source, walk.target):
                     yield change.old.column_key(old_col.name)
 
 

@@ -462,6 +462,21 @@ class Schema:
         """The reverse of `depends`: key → keys that depend on it (built once; not to be changed)."""
         return self._lookups().dependents()
 
+    def types_over(self, key: Key) -> list[Key]:
+        """Types built on the type `key` (a domain over it, a composite holding it), transitively,
+        each after the types it is built on: what a rebuild of `key` has to rebuild with it."""
+        dependents, seen, order = self.dependents(), set(), []
+
+        def visit(k: Key) -> None:
+            for d in sorted(dependents.get(k, ())):
+                if d[0] == "type" and d not in seen:
+                    seen.add(d)
+                    visit(d)
+                    order.append(d)
+
+        visit(key)
+        return order[::-1]
+
     def without_table(self, schema: str, name: str) -> Schema:
         """A copy without one table and what lives on it (constraints, indexes, triggers, policies,
         rules, owned sequences), and without its schema if nothing else is left there (the

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ..differ import Change
 from ..migrations.backend import RunBackend
-from ..model import DbObject, Key, Schema
+from ..model import Column, DbObject, Key, Schema, Table
 from ..plan import Plan
 from ..sqlfiles import SqlFile
 
@@ -92,6 +92,9 @@ class Dialect(Protocol):
 
     def retypes_columns(self, old: DbObject, new: DbObject) -> bool:
         """Whether changing the type `old` into `new` rebuilds it, retyping every column of it."""
+
+    def recreates_column(self, table: Table, old: Column, new: Column, source: Schema, target: Schema) -> bool:
+        """Whether the column's change is a drop and add (no conversion), which takes what reads it along."""
 
     # --- plans -----------------------------------------------------------------------------------
     def render(self, changes: list[Change], source: Schema, target: Schema) -> Plan:

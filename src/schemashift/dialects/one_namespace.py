@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from ..migrations.history import HistoryTable
-from ..model import DbObject, Key, Schema, Table
+from ..model import Column, DbObject, Key, Schema, Table
 from ..plan import Plan
 
 
@@ -39,3 +39,6 @@ class OneNamespace:
 
     def label_locks(self, plan: Plan, source: Schema, target: Schema) -> Plan:
         return plan  # no lock labels for these engines yet: `locks` stays None ("unknown")
+
+    def recreates_column(self, table: Table, old: Column, new: Column, source: Schema, target: Schema) -> bool:
+        return False

@@ -12,6 +12,7 @@ import psycopg
 from ...differ import Alter, Change, Create, Drop, Rename
 from ...model import (
     Collation,
+    Column,
     Constraint,
     DbObject,
     Domain,
@@ -166,6 +167,10 @@ class PostgresDialect:
     def rebuilt_by_column_type_change(self, key: Key) -> bool:
         """PostgreSQL refuses ALTER COLUMN TYPE under these: drop and recreate them around it."""
         return key[0] in ("view", "rule", "policy", "trigger")
+
+    def recreates_column(self, table: Table, old: Column, new: Column, source: Schema, target: Schema) -> bool:
+        """A type change with no conversion drops the column and adds it again (render_tables)."""
+        return render_tables.no_conversion(table, old, new, Context(source, target))
 
     def retypes_columns(self, old: DbObject, new: DbObject) -> bool:
         """An enum losing or reordering labels, or a range changed, is rebuilt, which retypes every column of it."""

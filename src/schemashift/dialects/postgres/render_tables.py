@@ -424,7 +424,7 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context, after: list[
             old = replace(old, generated=None, generated_kind="")
         else:  # no ALTER for this
             return recreate(f"recreates column {t.name}.{new.name}; its data is lost")
-    if old.type != new.type and not _convertible(old.type, new.type, old_deps, new_deps, ctx):
+    if no_conversion(t, old, new, ctx):
         return recreate(f"no cast from {old.type} to {new.type}: column {t.name}.{new.name} is dropped and "
                         "added again; its data is lost")
     retype = (old.type, old.collation) != (new.type, new.collation)
@@ -464,6 +464,13 @@ def _alter_column(t: Table, old: Column, new: Column, ctx: Context, after: list[
     if old.not_null and not new.not_null:
         add(f"{prefix} DROP NOT NULL", drops=[_not_null_key(t, new.name)])
     return out + _column_extras(t, old, new, ctx)
+
+
+def no_conversion(t: Table, old: Column, new: Column, ctx: Context) -> bool:
+    """Whether the column's type changes with no conversion to write: it is dropped and added again."""
+    key = t.column_key(new.name)
+    return old.type != new.type and not _convertible(
+        old.type, new.type, ctx.source.dependencies(key), ctx.target.dependencies(key), ctx)
 
 
 def _convertible(old: str, new: str, old_deps: frozenset[Key], new_deps: frozenset[Key], ctx: Context) -> bool:

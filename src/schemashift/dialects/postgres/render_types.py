@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from ...model import Collation, CompositeType, Domain, EnumType, Extension, Namespace, RangeType, Table
 from ...plan import Statement
-from .render_core import ALTER, CREATE, DROP, Context, alter, annotate, create, drop, renders, target
+from .render_core import ALTER, CREATE, DROP, Context, alter, annotate, create, drop, lookup, renders, target
 from .sqltext import ident, literal, qualified
 
 
@@ -163,7 +163,9 @@ def _rebuild_type(old: EnumType | RangeType, new: EnumType | RangeType, creates:
     stale = f"{new.name}__schemashift_old"
     before, after = [] if park else [f"ALTER TYPE {name} RENAME TO {ident(stale)}"], []
     columns = []
-    for key in sorted(k for k, deps in ctx.source.depends.items() if old.key in deps and k[0] == "column"):
+    carried = [k for k in ctx.source.types_over(old.key) if k in ctx.target.objects]  # see differ._carried_types
+    types = {old.key, *carried}
+    for key in sorted(k for k, deps in ctx.source.depends.items() if types & deps and k[0] == "column"):
         table = ctx.source.objects.get(("table", key[1], key[2]))
         target_table = ctx.target.objects.get(("table", key[1], key[2]))
         if not isinstance(table, Table) or not isinstance(target_table, Table):
@@ -177,17 +179,20 @@ def _rebuild_type(old: EnumType | RangeType, new: EnumType | RangeType, creates:
         if col.default is not None:
             before.append(f"{prefix} DROP DEFAULT")
         via = "text[]" if col.type.endswith("[]") else "text"
-        if park:
+        if park or old.key not in ctx.source.depends[key]:  # a carried type's column waits as text
             before.append(f"{prefix} TYPE {via} USING {ident(key[3])}::{via}")
             after.append(f"{prefix} TYPE {col.type} USING {ident(key[3])}::{col.type}")
         else:
             after.append(f"{prefix} TYPE {col.type} USING {ident(key[3])}::{via}::{col.type}")
         if new_col.default is not None:  # the target's: the table's own change leaves it to this
             after.append(f"{prefix} SET DEFAULT {new_col.default}")
-    drop_old = [f"DROP TYPE {name}"] if park else []
+    drop_old = [s.sql for k in carried[::-1] for s in _drop_type(ctx.source.objects[k], ctx)]
+    drop_old += [f"DROP TYPE {name}"] if park else []
+    creates = creates + [s.sql for k in carried for s in lookup(CREATE, ctx.target.objects[k], "create")(
+        ctx.target.objects[k], ctx)]
     steps = before + drop_old + creates + after + ([] if park else [f"DROP TYPE {qualified(new.schema, stale)}"])
-    return [alter(";\n".join(steps), new.key, ctx, phase="type", creates=[new.key, *columns],
-                  drops=[new.key, *columns], destructive=destructive, why=why)]
+    return [alter(";\n".join(steps), new.key, ctx, phase="type", creates=[new.key, *carried, *columns],
+                  drops=[new.key, *carried, *columns], destructive=destructive, why=why)]
 
 
 def _domain_parts(d: Domain) -> list[str]:
