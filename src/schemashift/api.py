@@ -73,6 +73,8 @@ def _read(engine: Dialect, conn: Any, options: InspectOptions) -> Schema:
     """The schema of `conn`'s database: kept from an earlier call when its catalogs are as they
     were then (`Dialect.catalog_state`), else inspected, and kept when they did not change while
     it was read."""
+    if not schema_cache.enabled():
+        return engine.inspect(conn, options)
     state = engine.catalog_state(conn)
     entry = schema_cache.key(engine.name, options, state)
     schema = schema_cache.get(entry)

@@ -54,14 +54,18 @@ def _code() -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(found))
 
 
-def key(*parts: object) -> str | None:
-    """The entry for `parts` (None in any of them, or the cache turned off: `--no-cache`,
-    `cache = false` or `SCHEMASHIFT_SCHEMA_CACHE=0`: no entry)."""
-    if _disabled or any(p is None for p in parts) or os.environ.get(CACHE_ENV, "1") == "0":
-        return None
+def enabled() -> bool:
+    """Off with `--no-cache`, `cache = false` or `SCHEMASHIFT_SCHEMA_CACHE=0`."""
+    if _disabled or os.environ.get(CACHE_ENV, "1") == "0":
+        return False
     from .config import load_settings
 
-    if not load_settings({}).cache:
+    return load_settings({}).cache
+
+
+def key(*parts: object) -> str | None:
+    """The entry for `parts` (None in any of them, or the cache turned off: no entry)."""
+    if any(p is None for p in parts) or not enabled():
         return None
     return hashlib.sha256(repr((parts, _code())).encode()).hexdigest()[:40]
 
