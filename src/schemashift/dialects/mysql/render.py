@@ -127,6 +127,7 @@ class _Bucket:
         self.keys: list[str] = []
         self.options: list[str] = []
         self.lost: list[str] = []
+        self.keep_history = False  # a system-versioned table's columns change
 
     def clauses(self) -> list[str]:
         return self.drops + self.modifies + self.adds + self.keys + self.options
@@ -174,9 +175,13 @@ class Renderer:
         for table, bucket in sorted(self.buckets.items()):
             clauses = bucket.clauses()
             if clauses:
-                self.out.append(_st(f"ALTER TABLE {quote(table)}\n  " + ",\n  ".join(clauses), ("table", SCHEMA, table),
-                                    "alter", destructive=bool(bucket.lost), why=", ".join(bucket.lost),
-                                    requires={("table", SCHEMA, table)}, creates={shape(table)}, drops={shape(table)}))
+                # MariaDB refuses to change a system-versioned table's columns unless told to keep
+                # the history rows as they are (the only way there is).
+                keep = "SET STATEMENT system_versioning_alter_history=KEEP FOR " if bucket.keep_history else ""
+                sql = f"{keep}ALTER TABLE {quote(table)}\n  " + ",\n  ".join(clauses)
+                self.out.append(_st(sql, ("table", SCHEMA, table), "alter", destructive=bool(bucket.lost),
+                                    why=", ".join(bucket.lost), requires={("table", SCHEMA, table)},
+                                    creates={shape(table)}, drops={shape(table)}))
         return self.out
 
     # --- drops ------------------------------------------------------------------------------------
@@ -287,6 +292,7 @@ class Renderer:
             if not widens(was.type, col.type) or was.charset != col.charset:  # type: ignore[attr-defined]
                 bucket.lost.append(f"changes {new.name}.{col.name} from {was.type} to {col.type}")
         bucket.options += _option_changes(old, new)
+        bucket.keep_history = "WITH SYSTEM VERSIONING" in old.options and old.columns != new.columns
         if old.partition_key != new.partition_key:
             self._repartition(new)
 
