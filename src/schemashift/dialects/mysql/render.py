@@ -17,7 +17,7 @@ from ...differ import Alter, Change, Create, Drop, Rename
 from ...model import Constraint, DbObject, Key, Schema, Table, Trigger, View
 from ...plan import Plan, Statement
 from .objects import SCHEMA, Event, MysqlColumn, MysqlIndex, Routine
-from .sqltext import literal, quote, tokens
+from .sqltext import identifiers, literal, quote, tokens
 
 # Column types whose change to a wider one keeps every value (rank in the list).
 _INTEGERS = ["tinyint", "smallint", "mediumint", "int", "bigint"]
@@ -127,6 +127,7 @@ class _Bucket:
         self.keys: list[str] = []
         self.options: list[str] = []
         self.lost: list[str] = []
+        self.keep_history = False  # a system-versioned table's columns change
 
     def clauses(self) -> list[str]:
         return self.drops + self.modifies + self.adds + self.keys + self.options
@@ -141,8 +142,26 @@ class Renderer:
         self.created = {c.new.name for c in self.changes if isinstance(c, Create) and isinstance(c.new, Table)}
         self.dropped = {c.old.name for c in self.changes if isinstance(c, Drop) and isinstance(c.old, Table)}
         self.dropped_keys = {c.old.key for c in self.changes if isinstance(c, Drop)}
+        self.changes += self._over_readded_columns()
         self.buckets: dict[str, _Bucket] = defaultdict(_Bucket)
         self.out: list[Statement] = []
+
+    def _over_readded_columns(self) -> list[Change]:
+        """Kept keys and CHECKs over a column that is dropped and added again (it becomes or stops
+        being generated) are dropped before it and added after it: the server refuses to drop a
+        column a foreign key or CHECK reads, and keeps an index with the old column's key length
+        (a stale prefix, or one it refuses)."""
+        readded = {(new.name, c.name.lower()) for change in self.changes if isinstance(change, Alter)
+                   and isinstance(old := change.old, Table) and isinstance(new := change.new, Table)
+                   for c in old.columns if (n := new.column(c.name)) is not None and n != c
+                   and _regenerated(c, n)}  # type: ignore[arg-type]
+        out: list[Change] = []
+        for key, obj in self.source.objects.items() if readded else ():
+            if isinstance(obj, MysqlIndex | Constraint) and self.target.objects.get(key) == obj \
+                    and readded & _columns_read(self.source, obj):
+                out += [Drop(obj), Create(obj)]
+                self.dropped_keys.add(key)
+        return out
 
     def statements(self) -> list[Statement]:
         for change in self.changes:
@@ -156,9 +175,13 @@ class Renderer:
         for table, bucket in sorted(self.buckets.items()):
             clauses = bucket.clauses()
             if clauses:
-                self.out.append(_st(f"ALTER TABLE {quote(table)}\n  " + ",\n  ".join(clauses), ("table", SCHEMA, table),
-                                    "alter", destructive=bool(bucket.lost), why=", ".join(bucket.lost),
-                                    requires={("table", SCHEMA, table)}, creates={shape(table)}, drops={shape(table)}))
+                # MariaDB refuses to change a system-versioned table's columns unless told to keep
+                # the history rows as they are (the only way there is).
+                keep = "SET STATEMENT system_versioning_alter_history=KEEP FOR " if bucket.keep_history else ""
+                sql = f"{keep}ALTER TABLE {quote(table)}\n  " + ",\n  ".join(clauses)
+                self.out.append(_st(sql, ("table", SCHEMA, table), "alter", destructive=bool(bucket.lost),
+                                    why=", ".join(bucket.lost), requires={("table", SCHEMA, table)},
+                                    creates={shape(table)}, drops={shape(table)}))
         return self.out
 
     # --- drops ------------------------------------------------------------------------------------
@@ -269,6 +292,7 @@ class Renderer:
             if not widens(was.type, col.type) or was.charset != col.charset:  # type: ignore[attr-defined]
                 bucket.lost.append(f"changes {new.name}.{col.name} from {was.type} to {col.type}")
         bucket.options += _option_changes(old, new)
+        bucket.keep_history = "WITH SYSTEM VERSIONING" in old.options and old.columns != new.columns
         if old.partition_key != new.partition_key:
             self._repartition(new)
 
@@ -293,11 +317,30 @@ def _drop_clause(obj: DbObject) -> str:
     return f"DROP CONSTRAINT {quote(obj.name)}"  # type: ignore[attr-defined]
 
 
+def _columns_read(schema: Schema, obj: MysqlIndex | Constraint) -> set[tuple[str, str]]:
+    """(table, lower-cased column) of the columns a key or CHECK reads, both sides of a foreign
+    key (the inspector records those as its dependencies)."""
+    if isinstance(obj, Constraint) and obj.type == "f":
+        return {(k[2], k[3].lower()) for k in schema.dependencies(obj.key) if k[0] == "column"}
+    if isinstance(obj, Constraint) and obj.type == "c":
+        return {(obj.table, name) for name in identifiers(obj.definition)}
+    return {(obj.table, c.lower()) for c in _key_columns(obj.definition)}
+
+
 def _key_columns(definition: str) -> list[str]:
-    """The column names in the first parenthesis of a key's definition."""
-    toks = [t for _, t in tokens(definition)]
-    inside = toks[toks.index("(") + 1:toks.index(")")]
-    return [t[1:-1].replace("``", "`") for t in inside if t.startswith("`")]
+    """The column names in the first parenthesis of a key's definition (past prefix lengths:
+    `(`a`(5),`b`)`)."""
+    names, depth = [], 0
+    for _, tok in tokens(definition):
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+            if not depth:
+                break
+        elif depth == 1 and tok.startswith("`"):
+            names.append(tok[1:-1].replace("``", "`"))
+    return names
 
 
 def _referenced(fk: Constraint) -> str | None:
