@@ -24,6 +24,15 @@ SCHEMAS = {
         'CREATE TABLE t (id int); GRANT SELECT ON t TO PUBLIC;',
         'REVOKE ALL ON SCHEMA public FROM PUBLIC; CREATE TABLE t (id int); GRANT SELECT ON t TO PUBLIC; '
         'COMMENT ON SCHEMA public IS NULL;'),
+    'schema with view and default privileges': (
+        "",
+        'CREATE SCHEMA rep; ALTER DEFAULT PRIVILEGES IN SCHEMA rep GRANT SELECT ON TABLES TO PUBLIC; '
+        "CREATE TABLE rep.t (id int); CREATE VIEW rep.v AS SELECT * FROM rep.t; COMMENT ON SCHEMA rep IS 'r';"),
+    'schema dropped with default privileges on functions and sequences': (
+        'CREATE SCHEMA api; ALTER DEFAULT PRIVILEGES IN SCHEMA api GRANT EXECUTE ON FUNCTIONS TO PUBLIC; '
+        'ALTER DEFAULT PRIVILEGES IN SCHEMA api GRANT USAGE ON SEQUENCES TO PUBLIC; '
+        "GRANT USAGE ON SCHEMA api TO PUBLIC; CREATE FUNCTION api.f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+        ""),
 }
 
 COLUMNS = {
@@ -170,6 +179,24 @@ NOT_NULL = {
     'multiple parents one not null': (
         'CREATE TABLE m1 (id int NOT NULL); CREATE TABLE m2 (id int);',
         'CREATE TABLE m1 (id int NOT NULL); CREATE TABLE m2 (id int); CREATE TABLE k (z int) INHERITS (m1, m2);'),
+    'table attached as partition keeps own not null name': (
+        'CREATE TABLE p (id int NOT NULL) PARTITION BY RANGE (id); '
+        'CREATE TABLE p1 (id int CONSTRAINT p1_own NOT NULL);',
+        'CREATE TABLE p (id int NOT NULL) PARTITION BY RANGE (id); '
+        'CREATE TABLE p1 (id int CONSTRAINT p1_own NOT NULL); '
+        'ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (0) TO (10);'),
+    'attached sub-partition keeps own names': (
+        'CREATE TABLE p (id int NOT NULL, k int NOT NULL) PARTITION BY RANGE (id); '
+        'CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10) PARTITION BY LIST (k); '
+        'CREATE TABLE p1a (id int CONSTRAINT mine NOT NULL, k int NOT NULL);',
+        'CREATE TABLE p (id int NOT NULL, k int NOT NULL) PARTITION BY RANGE (id); '
+        'CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10) PARTITION BY LIST (k); '
+        'CREATE TABLE p1a (id int CONSTRAINT mine NOT NULL, k int NOT NULL); '
+        'ALTER TABLE p1 ATTACH PARTITION p1a FOR VALUES IN (1);'),
+    'inherit keeps own named not null then grandchild': (
+        'CREATE TABLE a (id int NOT NULL); CREATE TABLE b (id int CONSTRAINT b_nn NOT NULL);',
+        'CREATE TABLE a (id int NOT NULL); CREATE TABLE b (id int CONSTRAINT b_nn NOT NULL); '
+        'ALTER TABLE b INHERIT a; CREATE TABLE c () INHERITS (b);'),
 }
 
 CASES = {**SCHEMAS, **COLUMNS, **RECREATED, **INDEXES, **IDENTITY, **LOGGED, **NOT_NULL}
