@@ -263,8 +263,10 @@ def _persistence(t: Table, ctx: Context) -> list[Statement]:
     order: the keys inside the cycle come off first and go back on once all of them have changed."""
     how = "UNLOGGED" if t.unlogged else "LOGGED"
     me = (t.schema, t.name)
-    fks = [(c.schema, c.table, _referenced_tables(c, ctx.target)) for c in ctx.target.objects.values()
-           if isinstance(c, Constraint) and c.type == "f"]
+    # Keys that change are dropped before and added after (create_constraint waits for persistence).
+    fks = [(c.schema, c.table, _referenced_tables(c, ctx.target)) for c in _unchanged_fks(ctx)]
+    changing = [c.key for c in ctx.source.objects.values() if isinstance(c, Constraint) and c.type == "f"
+                and ctx.target.objects.get(c.key) != c and me in {(c.schema, c.table), *_referenced_tables(c, ctx.source)}]
     if t.unlogged:  # after the tables that reference it
         first = {(s, n) for s, n, refs in fks if me in refs}
     else:  # after the tables it references
@@ -273,14 +275,15 @@ def _persistence(t: Table, ctx: Context) -> list[Statement]:
     broken = [c for c in _unchanged_fks(ctx) if (c.schema, c.table) in cycle
               and _referenced_tables(c, ctx.target) & (cycle - {(c.schema, c.table)})]
     out = [alter(f"ALTER TABLE {_table_name(t)} DROP CONSTRAINT {ident(c.name)}", c.key, ctx, phase="table",
-                 creates=[("persistence-free", *c.key)]) for c in broken if (c.schema, c.table) == me]
+                 creates=[("persistence-free", *c.key)], drops=[c.key]) for c in broken if (c.schema, c.table) == me]
     out.append(alter(f"ALTER TABLE {_table_name(t)} SET {how}", t.key, ctx, phase="table",
-                     creates=[("persistence", *me)],
+                     creates=[("persistence", *me)], after_drop=changing,
                      requires=[("persistence", *k) for k in first - cycle - {me}]
                      + [("persistence-free", *c.key) for c in broken]))
-    out += [alter(f"ALTER TABLE {_table_name(t)} ADD CONSTRAINT {ident(c.name)} {c.definition}", c.key, ctx,
-                  phase="foreign_key", requires=[("persistence", *k) for k in cycle])
-            for c in broken if (c.schema, c.table) == me]
+    for c in (c for c in broken if (c.schema, c.table) == me):  # back with its comment
+        out.append(alter(f"ALTER TABLE {_table_name(t)} ADD CONSTRAINT {ident(c.name)} {c.definition}", c.key, ctx,
+                         phase="foreign_key", requires=[("persistence", *k) for k in cycle], creates=[c.key]))
+        out += annotate(None, c, ctx)
     return out
 
 
@@ -575,8 +578,10 @@ def _attach_index(parent_index: tuple[str, str], child_index: tuple[str, str], p
 @renders(CREATE, Constraint)
 def create_constraint(c: Constraint, ctx: Context) -> list[Statement]:
     sql = f"ALTER TABLE {qualified(c.schema, c.table)} ADD CONSTRAINT {ident(c.name)} {c.definition}"
+    persistence = [("persistence", *k) for k in {(c.schema, c.table), *_referenced_tables(c, ctx.target)}] \
+        if c.type == "f" else []  # a key between tables whose persistence changes waits for both
     out = [create(sql, c, ctx, phase="foreign_key" if c.type == "f" else "constraint",
-                  also_requires=ctx.target.attached_to(c.key))]  # the partitions' own first: adopted
+                  also_requires=[*ctx.target.attached_to(c.key), *persistence])]  # the partitions' own first: adopted
     if c.parent:  # an index-backed constraint's index is named after it
         out.append(_attach_index((c.parent[0], c.parent[2]), (c.schema, c.name), ("constraint", *c.parent), c.key,
                                  (c.schema, c.table), ctx))
