@@ -114,6 +114,7 @@ def diff(source: Schema, target: Schema, dialect: Dialect) -> list[Change]:
     gone = walk.dropped | walk.replaced | set(_dropped_columns(altered))
     _replace_holders(walk, altered, gone)
     _recreate_carried(walk, altered, gone)
+    renames = _keep_renames(walk, altered, renames, gone)
     changes: list[Change] = _reset_defaults(walk, altered)
     dropped_or_replaced = walk.dropped | walk.replaced
     for key in sorted(dropped_or_replaced):
@@ -180,6 +181,20 @@ def _renames(walk: _Walk, altered: dict[Key, Change]) -> list[Change]:
             del altered[key]
             renames.append(Rename(walk.source.objects[old_key], change.new))
     return renames
+
+
+def _keep_renames(walk: _Walk, altered: dict[Key, Change], renames: list[Change], gone: set[Key]) -> list[Change]:
+    """A renamed object that PostgreSQL drops with its owner (a partition's index under a parent
+    index that is replaced) is gone before the rename: it is dropped and created instead."""
+    kept: list[Change] = []
+    for change in renames:
+        if _goes_with(walk.dialect.owners(change.old), gone):
+            walk.dropped.add(change.old.key)
+            gone.add(change.old.key)
+            altered[change.new.key] = Create(change.new)
+        else:
+            kept.append(change)
+    return kept
 
 
 def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:

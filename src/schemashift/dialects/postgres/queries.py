@@ -107,7 +107,10 @@ from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_type t on t.oi
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
 left join (select * from pg_constraint  -- catalogued from 18 on: else never looked up
     where current_setting('server_version_num')::int >= 180000) nn on nn.conrelid = a.attrelid
-    and nn.contype = 'n' and nn.conkey[1] = a.attnum and cardinality(nn.conkey) = 1 and nn.coninhcount = 0
+    and nn.contype = 'n' and nn.conkey[1] = a.attnum and cardinality(nn.conkey) = 1
+    and (nn.coninhcount = 0 or not exists (  -- inherited under a name not its parent's (attached, INHERIT)
+        select 1 from pg_inherits i join pg_constraint pn on pn.conrelid = i.inhparent and pn.contype = 'n'
+        and pn.conname = nn.conname where i.inhrelid = a.attrelid))
 left join pg_description ds on ds.objoid = a.attrelid and ds.classoid = 'pg_class'::regclass
     and ds.objsubid = a.attnum
 where c.relnamespace = any(%(nsp)s) and c.relkind in ('r', 'p', 'v', 'm', 'c', 'f')

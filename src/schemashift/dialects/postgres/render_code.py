@@ -389,13 +389,16 @@ def alter_publication(old: Publication, new: Publication, ctx: Context) -> list[
 _DEFACL_OBJECTS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
 
 
-def _default_privileges(old_acl: frozenset, d: DefaultPrivilege, ctx: Context) -> list[Statement]:
+def _default_privileges(old_acl: frozenset, d: DefaultPrivilege, ctx: Context,
+                        dropping: bool = False) -> list[Statement]:
+    """The GRANT/REVOKE steps; in a schema they need it to exist: after it is created, and when they
+    are dropped, before it is (a schema dropped in the same plan)."""
     scope = f"ALTER DEFAULT PRIVILEGES FOR ROLE {ident(d.role)}" + (
         f" IN SCHEMA {ident(d.schema)}" if d.schema else "")
-    requires = [("schema", d.schema)] if d.schema else []
+    schema = [("schema", d.schema)] if d.schema else []
     statements = grant_statements(old_acl, d.grants, _DEFACL_OBJECTS[d.object_type], d.key, ctx)
-    return [alter(f"{scope} {s.sql}", d.key, ctx, phase="default_privilege", requires=requires, creates=[d.key])
-            for s in statements]
+    return [alter(f"{scope} {s.sql}", d.key, ctx, phase="default_privilege", requires=[] if dropping else schema,
+                  releases=schema if dropping else [], creates=[d.key]) for s in statements]
 
 
 @renders(CREATE, DefaultPrivilege)
@@ -405,7 +408,7 @@ def create_default_privilege(d: DefaultPrivilege, ctx: Context) -> list[Statemen
 
 @renders(DROP, DefaultPrivilege)
 def drop_default_privilege(d: DefaultPrivilege, ctx: Context) -> list[Statement]:
-    return _default_privileges(d.grants, replace(d, grants=d.default_acl), ctx)
+    return _default_privileges(d.grants, replace(d, grants=d.default_acl), ctx, dropping=True)
 
 
 @renders(ALTER, DefaultPrivilege)

@@ -197,7 +197,7 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
     name = _table_name(new)
     out: list[Statement] = []
     if old.unlogged != new.unlogged:
-        out.append(_persistence(new, ctx))
+        out += _persistence(new, ctx)
     out += _options(old, new, ctx)
     out += _parents(old, new, ctx)
     old = _as_detached(old, new, ctx)
@@ -222,9 +222,11 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
         if before is None:
             if c.local or not (new.parent or new.inherits):
                 parts = _column_parts(new, c)
-                out.append(alter(f"ALTER TABLE {name} ADD COLUMN {column_definition(c, new.name)}", new.key, ctx,
+                bare = _addable(old, c, ctx)
+                out.append(alter(f"ALTER TABLE {name} ADD COLUMN {column_definition(bare, new.name)}", new.key, ctx,
                                  phase="column", creates=[*parts, *_inherited_copies(new, c.name, ctx.target)],
                                  requires=frozenset().union(*(ctx.target.dependencies(k) for k in parts))))
+                out += _alter_column(new, bare, c, ctx) if bare is not c else []
             out += _column_extras(new, None, c, ctx)
         else:
             out += _column_change(old, new, before, c, ctx)
@@ -237,6 +239,9 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
 def _column_change(old: Table, new: Table, before: Column, after: Column, ctx: Context) -> list[Statement]:
     """A column's ALTERs from where its parents' recursing ALTERs leave it."""
     before, parents = _recursed(old, new, before, ctx)
+    if old.parent != new.parent:  # an attach gives the parent's identity, a detach takes it away
+        before = _without_parent_identity(before, old.parent, ctx.source)
+        after = _without_parent_identity(after, new.parent, ctx.target)
     return _alter_column(new, before, after, ctx, after=parents) if before != after else []
 
 
@@ -251,20 +256,64 @@ def _unchanged_children(t: Table, ctx: Context) -> list[Statement]:
     return out
 
 
-def _persistence(t: Table, ctx: Context) -> Statement:
+def _persistence(t: Table, ctx: Context) -> list[Statement]:
     """SET LOGGED / UNLOGGED in the order of the foreign keys between the tables that change: a
     logged table may not reference an unlogged one, so the referenced table goes logged first and
-    the referencing one goes unlogged first."""
+    the referencing one goes unlogged first. Tables whose foreign keys make a cycle have no such
+    order: the keys inside the cycle come off first and go back on once all of them have changed."""
     how = "UNLOGGED" if t.unlogged else "LOGGED"
     me = (t.schema, t.name)
-    fks = [(c.schema, c.table, _referenced_tables(c, ctx.target)) for c in ctx.target.objects.values()
-           if isinstance(c, Constraint) and c.type == "f"]
+    # Keys that change are dropped before and added after (create_constraint waits for persistence).
+    fks = [(c.schema, c.table, _referenced_tables(c, ctx.target)) for c in _unchanged_fks(ctx)]
+    changing = [c.key for c in ctx.source.objects.values() if isinstance(c, Constraint) and c.type == "f"
+                and ctx.target.objects.get(c.key) != c and me in {(c.schema, c.table), *_referenced_tables(c, ctx.source)}]
     if t.unlogged:  # after the tables that reference it
         first = {(s, n) for s, n, refs in fks if me in refs}
     else:  # after the tables it references
         first = set().union(*(refs for s, n, refs in fks if (s, n) == me))
-    return alter(f"ALTER TABLE {_table_name(t)} SET {how}", t.key, ctx, phase="table",
-                 creates=[("persistence", *me)], requires=[("persistence", *k) for k in first - {me}])
+    cycle = _persistence_cycle(me, t.unlogged, ctx)
+    broken = [c for c in _unchanged_fks(ctx) if (c.schema, c.table) in cycle
+              and _referenced_tables(c, ctx.target) & (cycle - {(c.schema, c.table)})]
+    out = [alter(f"ALTER TABLE {_table_name(t)} DROP CONSTRAINT {ident(c.name)}", c.key, ctx, phase="table",
+                 creates=[("persistence-free", *c.key)], drops=[c.key]) for c in broken if (c.schema, c.table) == me]
+    out.append(alter(f"ALTER TABLE {_table_name(t)} SET {how}", t.key, ctx, phase="table",
+                     creates=[("persistence", *me)], after_drop=changing,
+                     requires=[("persistence", *k) for k in first - cycle - {me}]
+                     + [("persistence-free", *c.key) for c in broken]))
+    for c in (c for c in broken if (c.schema, c.table) == me):  # back with its comment
+        out.append(alter(f"ALTER TABLE {_table_name(t)} ADD CONSTRAINT {ident(c.name)} {c.definition}", c.key, ctx,
+                         phase="foreign_key", requires=[("persistence", *k) for k in cycle], creates=[c.key]))
+        out += annotate(None, c, ctx)
+    return out
+
+
+def _unchanged_fks(ctx: Context) -> list[Constraint]:
+    """Foreign keys the plan leaves as they are (others are dropped or added by their own change)."""
+    return [c for c in ctx.target.objects.values()
+            if isinstance(c, Constraint) and c.type == "f" and ctx.source.objects.get(c.key) == c]
+
+
+def _persistence_cycle(me: tuple[str, str], unlogged: bool, ctx: Context) -> set[tuple[str, str]]:
+    """The tables going the same way as `me` (logged or unlogged) that reach `me` and that `me`
+    reaches through foreign keys: its strongly connected component (just `me` when there is no cycle)."""
+    moving = {(o.schema, o.name) for o in ctx.target.objects.values() if isinstance(o, Table)
+              and o.unlogged == unlogged and isinstance(old := ctx.source.objects.get(o.key), Table)
+              and old.unlogged != unlogged}
+    edges = {(c.schema, c.table, r) for c in _unchanged_fks(ctx) for r in _referenced_tables(c, ctx.target)
+             if (c.schema, c.table) in moving and r in moving and r != (c.schema, c.table)}
+
+    def reach(start: tuple[str, str], forward: bool) -> set[tuple[str, str]]:
+        seen, todo = {start}, [start]
+        while todo:
+            node = todo.pop()
+            for s, n, r in edges:
+                a, b = ((s, n), r) if forward else (r, (s, n))
+                if a == node and b not in seen:
+                    seen.add(b)
+                    todo.append(b)
+        return seen
+
+    return reach(me, True) & reach(me, False)
 
 
 def _referenced_tables(c: Constraint, schema: Schema) -> set[tuple[str, str]]:
@@ -288,6 +337,23 @@ def _kept_parents(old: Table, new: Table, ctx: Context) -> list[tuple[Table, Tab
     kept = [p for p in (old.parent, *old.inherits) if p and p in (new.parent, *new.inherits)]
     pairs = [(ctx.source.objects.get(("table", *p)), ctx.target.objects.get(("table", *p))) for p in kept]
     return [(a, b) for a, b in pairs if isinstance(a, Table) and isinstance(b, Table)]
+
+
+def _addable(old: Table, c: Column, ctx: Context) -> Column:
+    """The column as ADD COLUMN can bring it: before PostgreSQL 17 an identity column cannot be added
+    to a table with children ("cannot recursively add identity column"), so it is added plain and
+    made an identity after."""
+    if c.identity and ctx.server_version < 170000 and ctx.source.children_of(old.schema, old.name):
+        return replace(c, identity="", identity_options=None, not_null=True)
+    return c
+
+
+def _without_parent_identity(col: Column, parent: tuple[str, str] | None, schema: Schema) -> Column:
+    """A partition's column as it is apart from its parent: PostgreSQL 17+ gives a partition its
+    parent's identity on ATTACH and takes it away on DETACH (and the attach refuses one of its own)."""
+    table = schema.objects.get(("table", *parent)) if parent else None
+    inherited = table.column(col.name) if isinstance(table, Table) else None
+    return replace(col, identity="", identity_options=None) if inherited is not None and inherited.identity else col
 
 
 def _recursed(old: Table, new: Table, col: Column, ctx: Context) -> tuple[Column, list[Key]]:
@@ -519,8 +585,10 @@ def _attach_index(parent_index: tuple[str, str], child_index: tuple[str, str], p
 @renders(CREATE, Constraint)
 def create_constraint(c: Constraint, ctx: Context) -> list[Statement]:
     sql = f"ALTER TABLE {qualified(c.schema, c.table)} ADD CONSTRAINT {ident(c.name)} {c.definition}"
+    persistence = [("persistence", *k) for k in {(c.schema, c.table), *_referenced_tables(c, ctx.target)}] \
+        if c.type == "f" else []  # a key between tables whose persistence changes waits for both
     out = [create(sql, c, ctx, phase="foreign_key" if c.type == "f" else "constraint",
-                  also_requires=ctx.target.attached_to(c.key))]  # the partitions' own first: adopted
+                  also_requires=[*ctx.target.attached_to(c.key), *persistence])]  # the partitions' own first: adopted
     if c.parent:  # an index-backed constraint's index is named after it
         out.append(_attach_index((c.parent[0], c.parent[2]), (c.schema, c.name), ("constraint", *c.parent), c.key,
                                  (c.schema, c.table), ctx))
