@@ -1,12 +1,12 @@
 """A digest of everything a PostgreSQL inspection reads, cheap enough to take before every one, so
 that a database whose catalogs have not changed since it was last read is not read again.
 
-Every catalog change writes a new row version, and a row version is known by where it lies
-(`ctid`) and the transaction that wrote it (`xmin`): so the set of (ctid, xmin) of a database's
-catalogs changes whenever a schema does, and comes back to a set seen before only in a copy of
-that database (`CREATE DATABASE … TEMPLATE`, whose schema is the same). Freezing keeps `xmin`;
-a `VACUUM FULL` of a catalog moves rows (a miss, never a stale hit). What the rows do not hold is
-added as is:
+Every catalog change writes new row versions, each stamped with the transaction that wrote it
+(`xmin`), one that no visible row had before; so each catalog's row count and the sum of a hash
+of its rows' `xmin` change whenever a schema does, and come back to what was seen before only in a
+copy of that database (`CREATE DATABASE … TEMPLATE`, whose schema is the same). Freezing and
+`VACUUM FULL` keep `xmin`. (A hash of `xmin` alone costs less than half of one of `ctid` and
+`xmin`: 27 against 64 ms on GitLab's schema.) What the rows do not hold is added as is:
 
 - the cluster (`system_identifier`, timeline): transaction numbers are only unique in one;
 - the shared catalogs' names that print in a schema (roles, tablespaces): their rows churn with
@@ -60,7 +60,7 @@ current_setting('extra_float_digits'), current_setting('bytea_output'), current_
 
 
 def _rows_of(catalog: str) -> str:
-    return (f"(select count(*) || ' ' || coalesce(sum(hashtextextended(ctid::text || xmin::text, 0)), 0)"
+    return (f"(select count(*) || ' ' || coalesce(sum(hashint8extended(xmin::text::int8, 0)), 0)"
             f" from pg_catalog.{ident(catalog)})")
 
 
