@@ -327,6 +327,7 @@ def _types(r: _Reader, types: list[Row], relations: list[Row], columns: list[Row
 
 def _constraints(r: _Reader, rows: list[Row]) -> None:
     domains: dict[Key, list[tuple[str, str]]] = {}
+    clones: dict[int, int] = {}  # a foreign key's clone (one per partition on either side) -> its parent
     for row in rows:
         if row.type_name is not None:
             key = ("type", row.schema, row.type_name)
@@ -335,6 +336,8 @@ def _constraints(r: _Reader, rows: list[Row]) -> None:
             continue
         attached = row.relispartition and row.contype in ("p", "u", "x") and row.parent_name is not None
         if not attached and (not row.conislocal or row.conparentid):
+            if row.contype == "f" and row.conparentid:
+                clones[row.oid] = row.conparentid
             continue  # inherited from a parent table (CHECK, a partition's FK clone): created with it
         obj = Constraint(row.schema, row.table_name, row.name, row.contype, row.definition,
                          parent=(row.parent_schema, row.parent_table, row.parent_name) if attached else None,
@@ -342,10 +345,23 @@ def _constraints(r: _Reader, rows: list[Row]) -> None:
         r.schema.add(obj)
         r.remember("pg_constraint", row.oid, obj.key)
         r.schema.depend(obj.key, ("table", row.schema, row.table_name))
+    _fk_clones(r, clones)
     for key, cons in domains.items():
         dom = r.schema.objects.get(key)
         if isinstance(dom, Domain):
             r.schema.add(replace(dom, constraints=tuple(sorted(cons))))
+
+
+def _fk_clones(r: _Reader, clones: dict[int, int]) -> None:
+    """A clone stands for the foreign key it was cloned from: its pg_depend rows (on each partition
+    of the referenced table, which cannot be dropped while the key stands) are the key's own."""
+    for oid in clones:
+        root = oid
+        while root in clones:
+            root = clones[root]
+        key = r.keys.get(("pg_constraint", root, 0))
+        if key is not None:
+            r.remember("pg_constraint", oid, key)
 
 
 def _indexes(r: _Reader, rows: list[Row]) -> None:

@@ -239,6 +239,8 @@ def alter_table(old: Table, new: Table, ctx: Context) -> list[Statement]:
 def _column_change(old: Table, new: Table, before: Column, after: Column, ctx: Context) -> list[Statement]:
     """A column's ALTERs from where its parents' recursing ALTERs leave it."""
     before, parents = _recursed(old, new, before, ctx)
+    if ctx.target.objects.get(new.key) is not new:  # a step to a state between the two (defaults taken
+        after = _recursed(old, new, after, ctx)[0]  # off and put back): the parents' ALTERs reach both ends
     if old.parent != new.parent:  # an attach gives the parent's identity, a detach takes it away
         before = _without_parent_identity(before, old.parent, ctx.source)
         after = _without_parent_identity(after, new.parent, ctx.target)
