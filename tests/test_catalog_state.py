@@ -170,3 +170,22 @@ def test_a_kept_schema_equals_a_fresh_inspection_and_a_change_is_seen(
     monkeypatch.setenv(schema_cache.CACHE_ENV, "0")
     assert changed == api.inspect(base) != fresh
     assert api.diff(base, base, locks=False).statements == []
+
+
+@pytest.mark.xdist_group("catalog_state")
+def test_read_ahead_serves_the_kept_schemas_from_memory(
+        base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm process reads the newest entries ahead; what it serves equals what was kept, and an
+    entry no call uses any more is let go."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(schema_cache, "_read_ahead", {})
+    fresh = api.inspect(base)
+    with psycopg.connect(base, autocommit=True) as conn:
+        entry = schema_cache.key("postgresql", InspectOptions(), catalog_state(conn))
+    assert _kept(entry)
+    schema_cache.read_ahead()
+    for kept in (tmp_path / "schemashift" / "schemas").iterdir():
+        kept.unlink()
+    assert schema_cache.get(entry) == fresh
+    schema_cache.read_ahead()
+    assert schema_cache.get(entry) is None

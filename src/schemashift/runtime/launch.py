@@ -40,8 +40,10 @@ def main() -> None:
 
 
 def serve_warm(path: str, idle_seconds: float) -> None:
-    """The warm process's entry point (see warm.start_detached): serve calls of the CLI."""
+    """The warm process's entry point (see warm.start_detached): serve calls of the CLI, and read
+    the schemas they kept ahead for the next ones."""
+    from .. import schema_cache
     from ..cli import main as run_here
     from . import warm
 
-    warm.serve(path, idle_seconds, run_here)
+    warm.serve(path, idle_seconds, run_here, between=schema_cache.read_ahead)

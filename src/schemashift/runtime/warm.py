@@ -50,6 +50,10 @@ PRELOAD = (
 )
 
 
+# Seconds after a call began, with no other call come, at which the warm process reads the kept
+# schemas ahead (`schema_cache.read_ahead`): late enough for a short call's writes to be done.
+READ_AHEAD_AFTER = 0.2
+
 # The whole schemashift package, not only this folder: any edit to it means another warm process.
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -241,10 +245,11 @@ def _without_secrets(env: dict[str, str]) -> dict[str, str]:
 # --- the warm process --------------------------------------------------------------------------------
 
 
-def serve(path: str, idle_seconds: float, run: Callable[[], None]) -> None:
+def serve(path: str, idle_seconds: float, run: Callable[[], None], between: Callable[[], None] = lambda: None) -> None:
     """Import everything, then fork a child per call, which runs `run` (the CLI's main), until
     `idle_seconds` pass without one. The CLI is passed in, not imported: the CLI's `server`
-    commands import this module."""
+    commands import this module. `between` runs after a call has begun and no other came for
+    READ_AHEAD_AFTER seconds (the launcher passes the schema cache's read-ahead)."""
     import fcntl
     import gc
     import importlib
@@ -272,11 +277,20 @@ def serve(path: str, idle_seconds: float, run: Callable[[], None]) -> None:
     listener.listen(64)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are never waited for: no zombies
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    read_ahead = False  # after a call: the schemas it kept, unpickled here for the next calls
     try:
-        while select.select([listener], [], [], idle_seconds)[0]:
+        while True:
+            if not select.select([listener], [], [], READ_AHEAD_AFTER if read_ahead else idle_seconds)[0]:
+                if not read_ahead:
+                    break
+                between()
+                gc.freeze()
+                read_ahead = False
+                continue
             conn, _ = listener.accept()
             if _peer(conn)[1:] != (os.getuid(), os.getgid()) or os.fork() != 0:
                 conn.close()
+                read_ahead = True
                 continue
             listener.close()
             os.close(lock)  # a call outliving this process must not keep the next one from starting
