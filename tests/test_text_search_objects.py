@@ -31,6 +31,15 @@ PAIRS = {
         DICT + CONFIG + USED,
         DICT + CONFIG + USED + "ALTER TEXT SEARCH CONFIGURATION english_unaccent ALTER MAPPING FOR word WITH simple;",
     ),
+    "a mapping's dictionary dropped with it": (
+        DICT + CONFIG,
+        CONFIG.replace("public.english_simple, ", ""),
+    ),
+    "mapping to an extension's dictionary": (
+        "",
+        "CREATE EXTENSION unaccent;" + CONFIG.replace("public.english_simple", "public.unaccent")
+        + "CREATE TEXT SEARCH DICTIONARY my_unaccent (TEMPLATE = public.unaccent, RULES = 'unaccent');" + USED,
+    ),
     "dictionary option changed": (
         DICT + "CREATE TEXT SEARCH DICTIONARY syn (TEMPLATE = simple, STOPWORDS = english, ACCEPT = false);",
         "CREATE TEXT SEARCH DICTIONARY public.english_simple (TEMPLATE = simple);"
