@@ -43,7 +43,8 @@ PAIRS = {
     "dictionary option changed": (
         DICT + "CREATE TEXT SEARCH DICTIONARY syn (TEMPLATE = simple, STOPWORDS = english, ACCEPT = false);",
         "CREATE TEXT SEARCH DICTIONARY public.english_simple (TEMPLATE = simple);"
-        "CREATE TEXT SEARCH DICTIONARY syn (TEMPLATE = simple, ACCEPT = true);",
+        "CREATE TEXT SEARCH DICTIONARY syn (TEMPLATE = simple, ACCEPT = true);"
+        "CREATE TEXT SEARCH DICTIONARY num (TEMPLATE = simple, ACCEPT = 0, STOPWORDS = 'english');",
     ),
     "dictionary template changed": (
         DICT + CONFIG,
