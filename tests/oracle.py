@@ -274,6 +274,24 @@ SELECT n.nspname || '.' || s.stxname AS key, pg_get_userbyid(s.stxowner) AS owne
   obj_description(s.oid, 'pg_statistic_ext') AS comment
 FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
 WHERE {NS_OK.format(n="n")} AND {_not_ext("pg_statistic_ext", "s.oid")}""",
+    # Text search dictionaries: template and options.
+    "ts_dictionaries": f"""
+SELECT n.nspname || '.' || d.dictname AS key, pg_get_userbyid(d.dictowner) AS owner,
+  obj_description(d.oid, 'pg_ts_dict') AS comment,
+  (SELECT tn.nspname || '.' || t.tmplname FROM pg_ts_template t JOIN pg_namespace tn ON tn.oid = t.tmplnamespace
+   WHERE t.oid = d.dicttemplate) AS template, d.dictinitoption AS options
+FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace
+WHERE {NS_OK.format(n="n")} AND {_not_ext("pg_ts_dict", "d.oid")}""",
+    # Text search configurations: parser and every mapping row (token type number, order, dictionary).
+    "ts_configurations": f"""
+SELECT n.nspname || '.' || c.cfgname AS key, pg_get_userbyid(c.cfgowner) AS owner,
+  obj_description(c.oid, 'pg_ts_config') AS comment,
+  (SELECT pn.nspname || '.' || p.prsname FROM pg_ts_parser p JOIN pg_namespace pn ON pn.oid = p.prsnamespace
+   WHERE p.oid = c.cfgparser) AS parser,
+  ARRAY(SELECT m.maptokentype || ':' || m.mapseqno || ':' || m.mapdict::regdictionary::text
+        FROM pg_ts_config_map m WHERE m.mapcfg = c.oid ORDER BY m.maptokentype, m.mapseqno) AS mappings
+FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+WHERE {NS_OK.format(n="n")} AND {_not_ext("pg_ts_config", "c.oid")}""",
     # Default privileges (ALTER DEFAULT PRIVILEGES), per role, schema and object kind.
     "default_privileges": """
 SELECT pg_get_userbyid(d.defaclrole) || ' ' || coalesce(n.nspname, '*') || ' ' || d.defaclobjtype::text AS key,

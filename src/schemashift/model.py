@@ -100,6 +100,25 @@ class Collation(SchemaObject):
 
 
 @frozen
+class TextSearchDictionary(SchemaObject):
+    """A text search dictionary: a template and its options as the server prints them (pg_ts_dict)."""
+
+    kind: ClassVar[str] = "text_search_dictionary"
+    template: str  # qualified
+    options: tuple[tuple[str, str], ...] = ()  # (name, value as SQL), in the server's order
+
+
+@frozen
+class TextSearchConfiguration(SchemaObject):
+    """A text search configuration: its parser and, per token type, the dictionaries tried in order
+    (pg_ts_config, pg_ts_config_map)."""
+
+    kind: ClassVar[str] = "text_search_configuration"
+    parser: str  # qualified
+    mappings: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (token type alias, qualified dictionaries)
+
+
+@frozen
 class IdentityOptions:
     """Sequence options of an identity column or a sequence."""
 

@@ -30,6 +30,8 @@ from ...model import (
     Sequence,
     Statistics,
     Table,
+    TextSearchConfiguration,
+    TextSearchDictionary,
     Trigger,
     View,
 )
@@ -37,7 +39,7 @@ from ...errors import SchemashiftError
 from ...plan import Plan, Statement, order
 from ...sqlfiles import SqlFile
 from ..base import InspectOptions, ScratchServer
-from . import connection, loader, render_code, render_tables, render_types  # noqa: F401  (render_* register renderers)
+from . import connection, loader, render_code, render_tables, render_text_search, render_types  # noqa: F401  (render_* register renderers)
 from .inspect import inspect_connection
 from ...online_flags import OnlineOptions
 from .catalog_state import catalog_state
@@ -132,6 +134,10 @@ class PostgresDialect:
         if isinstance(old, Index) and isinstance(new, Index):  # attaching to a parent is an ALTER
             return replace(_bare(old), parent=None, parent_key=None) == replace(_bare(new), parent=None, parent_key=None) \
                 and old.parent in (None, new.parent)
+        if isinstance(old, TextSearchDictionary) and isinstance(new, TextSearchDictionary):
+            return old.template == new.template
+        if isinstance(old, TextSearchConfiguration) and isinstance(new, TextSearchConfiguration):
+            return old.parser == new.parser
         if isinstance(old, Collation | Publication):
             return _bare(old) == _bare(new)
         return True

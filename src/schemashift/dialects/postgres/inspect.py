@@ -39,6 +39,8 @@ from ...model import (
     Sequence,
     Statistics,
     Table,
+    TextSearchConfiguration,
+    TextSearchDictionary,
     Trigger,
     View,
 )
@@ -126,7 +128,7 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
             # turned into objects while the server works on the next.
             small = (q.FUNCTIONS, q.TRIGGERS, *((q.EVENT_TRIGGERS, q.PUBLICATIONS) if all_schemas else ()),
                      q.POLICIES, q.RULES, q.STATISTICS, q.DEFAULT_PRIVILEGES, q.CASTS)
-            batches = [(q.EXTENSIONS, q.COLLATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES),
+            batches = [(q.EXTENSIONS, q.COLLATIONS, q.TEXT_SEARCH_DICTIONARIES, q.TEXT_SEARCH_CONFIGURATIONS, q.TYPES, q.RELATIONS, q.COLUMNS, q.SEQUENCES),
                        (q.CONSTRAINTS,), (q.INDEXES,), small, (q.DEPENDS,)]
             pending: dict[str, Future[dict[str, psycopg.Cursor[Any]]]] = {}
             for batch in batches:
@@ -139,6 +141,7 @@ def inspect_connection(conn: psycopg.Connection, options: InspectOptions | None 
                 _namespaces(reader, namespaces)
                 _extensions(reader, fetch(q.EXTENSIONS))
                 _collations(reader, fetch(q.COLLATIONS))
+                _text_search(reader, fetch(q.TEXT_SEARCH_DICTIONARIES), fetch(q.TEXT_SEARCH_CONFIGURATIONS))
                 types, relations, columns = fetch(q.TYPES), fetch(q.RELATIONS), fetch(q.COLUMNS)
                 _relations(reader, relations, columns, fetch(q.SEQUENCES))
                 _types(reader, types, relations, columns)
@@ -192,6 +195,29 @@ def _collations(r: _Reader, rows: list[Row]) -> None:
             deterministic=c["collisdeterministic"], rules=c.get("collicurules"), comment=row.comment,
         )
         _add(r, obj, "pg_collation", row.oid)
+
+
+# One `name = value` of dictinitoption, as the server serialises a dictionary's options.
+_DICT_OPTION = re.compile(r"""\s*((?:"(?:[^"]|"")*")|[^\s=,]+)\s*=\s*(E?'(?:[^'\\]|''|\\.)*'|[^\s,]+)\s*(?:,|$)""")
+
+
+def dictionary_options(text: str | None) -> tuple[tuple[str, str], ...]:
+    """dictinitoption's text as (name, value as SQL) pairs; names unquoted, values as printed."""
+    options = []
+    for match in _DICT_OPTION.finditer(text or ""):
+        name, value = match.groups()
+        options.append((name[1:-1].replace('""', '"') if name.startswith('"') else name, value))
+    return tuple(options)
+
+
+def _text_search(r: _Reader, dictionaries: list[Row], configurations: list[Row]) -> None:
+    for row in dictionaries:
+        _add(r, TextSearchDictionary(row.schema, row.name, row.template, dictionary_options(row.options),
+                                     comment=row.comment), "pg_ts_dict", row.oid)
+    for row in configurations:
+        mappings = tuple((alias, tuple(dicts)) for alias, dicts in row.mappings)
+        _add(r, TextSearchConfiguration(row.schema, row.name, row.parser, mappings, comment=row.comment),
+             "pg_ts_config", row.oid)
 
 
 def _add(r: _Reader, obj: DbObject, catalog: str, oid: int) -> None:

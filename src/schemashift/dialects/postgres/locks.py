@@ -77,7 +77,7 @@ _NO_TABLE = frozenset({
     "CreateFunctionStmt", "AlterFunctionStmt", "DefineStmt", "CreateDomainStmt", "CompositeTypeStmt",
     "CreateEnumStmt", "AlterEnumStmt", "CreateRangeStmt", "CreateSchemaStmt", "CreateExtensionStmt",
     "AlterExtensionStmt", "CreateEventTrigStmt", "AlterEventTrigStmt", "AlterDefaultPrivilegesStmt",
-    "AlterOwnerStmt", "AlterStatsStmt", "VariableSetStmt"})
+    "AlterOwnerStmt", "AlterStatsStmt", "VariableSetStmt", "AlterTSConfigurationStmt", "AlterTSDictionaryStmt"})
 _NOTHING = LockLabel((), "instant")
 _HANDLERS.update(dict.fromkeys(_NO_TABLE, lambda node, found: None))
 # What a CREATE TABLE's tree holds when it locks another table: most hold none of these.

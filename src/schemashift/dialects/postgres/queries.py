@@ -243,6 +243,35 @@ where co.collnamespace = any(%(nsp)s)
         and e.objid = co.oid and e.deptype = 'e')
 """
 
+def _qualified_name(catalog: str, name: str, namespace: str, oid: str) -> str:
+    return f"""(select quote_ident(qn.nspname) || '.' || quote_ident(qx.{name}) from {catalog} qx
+        join pg_namespace qn on qn.oid = qx.{namespace} where qx.oid = {oid})"""
+
+
+TEXT_SEARCH_DICTIONARIES = f"""
+select d.oid, n.nspname as schema, d.dictname as name, d.dictinitoption as options,
+    {_qualified_name("pg_ts_template", "tmplname", "tmplnamespace", "d.dicttemplate")} as template,
+    {_comment("d.oid", "pg_ts_dict")} as comment
+from pg_ts_dict d join pg_namespace n on n.oid = d.dictnamespace
+where d.dictnamespace = any(%(nsp)s) and {_not_extension_member("pg_ts_dict", "d.oid")}
+"""
+
+# A configuration's mappings by token type alias (ts_token_type of its parser), dictionaries in order
+# and qualified (regdictionary leaves pg_catalog's bare).
+TEXT_SEARCH_CONFIGURATIONS = f"""
+select c.oid, n.nspname as schema, c.cfgname as name,
+    {_qualified_name("pg_ts_parser", "prsname", "prsnamespace", "c.cfgparser")} as parser,
+    (select coalesce(json_agg(json_build_array(tt.alias, m.dicts) order by tt.tokid), '[]')
+        from ts_token_type(c.cfgparser) tt cross join lateral (
+            select array_agg({_qualified_name("pg_ts_dict", "dictname", "dictnamespace", "cm.mapdict")}
+                order by cm.mapseqno) as dicts
+            from pg_ts_config_map cm where cm.mapcfg = c.oid and cm.maptokentype = tt.tokid) m
+        where m.dicts is not null) as mappings,
+    {_comment("c.oid", "pg_ts_config")} as comment
+from pg_ts_config c join pg_namespace n on n.oid = c.cfgnamespace
+where c.cfgnamespace = any(%(nsp)s) and {_not_extension_member("pg_ts_config", "c.oid")}
+"""
+
 # Functions, procedures and aggregates; the definition is PostgreSQL's own text.
 FUNCTIONS = f"""
 select p.oid, n.nspname as schema, p.proname as name, p.prokind,
@@ -337,7 +366,7 @@ where d.defaclnamespace = 0 or d.defaclnamespace = any(%(nsp)s)
 # The catalogs whose objects the reader keeps: a dependency's end names one of them most of the time.
 _READ_CATALOGS = ("pg_class", "pg_type", "pg_constraint", "pg_proc", "pg_attrdef", "pg_namespace", "pg_trigger",
                   "pg_rewrite", "pg_extension", "pg_collation", "pg_policy", "pg_event_trigger", "pg_publication",
-                  "pg_statistic_ext")
+                  "pg_statistic_ext", "pg_ts_config", "pg_ts_dict")
 
 
 def _catalog_name(oid: str) -> str:

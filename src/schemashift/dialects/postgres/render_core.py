@@ -52,7 +52,8 @@ def lookup(table: dict[type, Callable[..., list[Statement]]], obj: DbObject, act
 
 # Phases only break ties between statements the dependency graph leaves free: readable output.
 PHASE = {
-    "drop": 10, "schema": 20, "extension": 21, "collation": 22, "type": 23, "sequence": 25,
+    "drop": 10, "schema": 20, "extension": 21, "collation": 22, "text_search_dictionary": 22,
+    "text_search_configuration": 22, "type": 23, "sequence": 25,
     "function": 28, "table": 30, "column": 35, "constraint": 40, "foreign_key": 45, "index": 42,
     "view": 50, "opaque_function": 52, "trigger": 55, "policy": 56, "rule": 56, "statistics": 57, "publication": 58,
     "event_trigger": 59, "default_privilege": 60, "owned_by": 61, "comment": 70, "grant": 71,
