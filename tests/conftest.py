@@ -84,6 +84,7 @@ def _known_failures() -> dict[str, str]:
     return known
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup appends "@group" to the ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Known differ failures stay visible as strict xfails: a case that starts passing fails the run
     until it is taken off the list, so the list can only shrink."""

@@ -466,10 +466,13 @@ def _first_line(exc: BaseException) -> str:
 
 
 def roundtrip(
-    url_a: str, url_b: str, *, filters: dict[str, Any] | None = None, label: str = "A->B", online: bool = False
+    url_a: str, url_b: str, *, filters: dict[str, Any] | None = None, label: str = "A->B", online: bool = False,
+    models: dict[str, Any] | None = None,
 ) -> list[str]:
     """Apply diff(A, B) to A; return the failures of the oracle (empty list: the diff is right).
     `online`: the plan's lock-light form (`--online`), applied as `sync` applies it.
+    `models`: schemashift's models (same filters) by URL of databases unchanged since they were read,
+    shared by calls so that no unchanged database is inspected twice; B's is added, A's dropped.
 
     Mutates the database at url_a.
     """
@@ -478,10 +481,13 @@ def roundtrip(
     import schemashift
 
     filters = {k: v for k, v in (filters or {}).items() if v is not None}
+    models = {} if models is None else models
     try:
-        target = schemashift.inspect(url_b, **filters)  # B is not changed: inspected once, used twice
-        plan = schemashift.diff_schemas(schemashift.inspect(url_a, **filters), target,
-                                        online=OnlineOptions() if online else None)
+        if url_b not in models:  # B is not changed: inspected once, used twice
+            models[url_b] = schemashift.inspect(url_b, **filters)
+        target = models[url_b]
+        source = models.pop(url_a) if url_a in models else schemashift.inspect(url_a, **filters)
+        plan = schemashift.diff_schemas(source, target, online=OnlineOptions() if online else None)
     except Exception as exc:  # noqa: BLE001 - any failure of the differ is a failed case
         return [f"{label}: diff failed: {_first_line(exc)}{_where(exc)}"]
     try:
@@ -584,10 +590,12 @@ class Cluster:
         """
         copies = [self.create(db_a)] if mutable else [self.create(db_a), self.create(db_b)]
         a_from, b_from, a_target = (db_a, db_b, copies[0]) if mutable else (copies[0], copies[1], db_a)
+        models: dict[str, Any] = {}  # B's, read in A->B, is B->A's source when B itself is changed back
         try:
             return roundtrip(
-                self.url(a_from), self.url(db_b), filters=filters, label="A->B", online=online
-            ) + roundtrip(self.url(b_from), self.url(a_target), filters=filters, label="B->A", online=online)
+                self.url(a_from), self.url(db_b), filters=filters, label="A->B", online=online, models=models
+            ) + roundtrip(self.url(b_from), self.url(a_target), filters=filters, label="B->A", online=online,
+                          models=models)
         finally:
             for name in copies:
                 self.drop(name)

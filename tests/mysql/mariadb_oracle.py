@@ -14,6 +14,7 @@ from schemashift.dialects.mysql.inspect import inspect_connection
 from schemashift.dialects.mysql.loader import load_text
 from schemashift.dialects.mysql.render import client_script
 from schemashift.dialects.mysql.servers import Target
+from schemashift.model import Schema
 from schemashift.plan import Plan
 
 CLIENT = "mariadb"
@@ -62,9 +63,15 @@ def apply_with_client(target: Target, database: str, plan: Plan) -> None:
     assert result.returncode == 0, f"{result.stderr.strip()}\n--- plan:\n{client_script(plan.statements)}"
 
 
-def plan_between(target: Target, a: str, b: str) -> Plan:
-    with target.connect(a) as ca, target.connect(b) as cb:
-        return diff_schemas(inspect_connection(ca), inspect_connection(cb))
+def inspected(target: Target, database: str) -> Schema:
+    """The database as schemashift's model: read once for a database that a plan does not change."""
+    with target.connect(database) as conn:
+        return inspect_connection(conn)
+
+
+def plan_between(target: Target, a: str, b: str | Schema) -> Plan:
+    """The plan from database `a` to database `b` (or to `b`'s model, already read)."""
+    return diff_schemas(inspected(target, a), inspected(target, b) if isinstance(b, str) else b)
 
 
 def database_from(server: Any, sql: str) -> str:
@@ -78,9 +85,10 @@ def assert_round_trip(server: Any, a_sql: str, b_sql: str) -> None:
     for src, dst in ((a_sql, b_sql), (b_sql, a_sql)):
         a, b = database_from(server, src), database_from(server, dst)
         try:
-            plan = plan_between(server.target, a, b)
+            want = inspected(server.target, b)
+            plan = plan_between(server.target, a, want)
             apply_with_client(server.target, a, plan)
-            left = plan_between(server.target, a, b)
+            left = plan_between(server.target, a, want)
             assert not left, f"re-diff not empty:\n{left.sql}\n--- plan:\n{plan.sql}"
             assert fingerprint(server.target, a) == fingerprint(server.target, b), plan.sql
         finally:
