@@ -201,6 +201,11 @@ class Constraint(DbObject):
     on_domain: bool = False
     # On a partition: the partitioned table's constraint it is attached to, (schema, table, name).
     parent: tuple[str, str, str] | None = None
+    # On a partition, when its index is attached to a partitioned table's index that backs no
+    # constraint: that index, by name and by model key. No DETACH undoes it: the parent index's
+    # drop takes the constraint with it (CASCADE), and the constraint is added back.
+    index_parent: tuple[str, str] | None = None
+    index_parent_key: Key | None = field(default=None, compare=False)
 
     @property
     def key(self) -> Key:
@@ -559,7 +564,8 @@ class _Lookups:
                 for parent in {*obj.inherits, obj.parent} - {None}:
                     found.children_of.setdefault(parent, []).append(obj)  # type: ignore[arg-type]
             up = obj.parent_key if isinstance(obj, Index) else (
-                ("constraint", *obj.parent) if isinstance(obj, Constraint) and obj.parent else None)
+                (("constraint", *obj.parent) if obj.parent else obj.index_parent_key) if isinstance(obj, Constraint)
+                else None)
             if up is not None:
                 found.attached_to.setdefault(up, []).append(obj.key)
                 found.attachments_on.setdefault((obj.schema, obj.table), []).append(obj.key)  # type: ignore[attr-defined]

@@ -107,7 +107,7 @@ class PostgresDialect:
         if isinstance(old, Constraint) and isinstance(new, Constraint):
             same = old.definition == new.definition
             validated = old.definition.endswith(" NOT VALID") and _without_not_valid(old.definition) == new.definition
-            return old.type == new.type and (same or validated)
+            return old.type == new.type and (same or validated) and old.index_parent in (None, new.index_parent)
         if isinstance(old, View) and isinstance(new, View):
             if old.materialized or new.materialized:
                 return _bare(old) == _bare(new) or (old.materialized == new.materialized
@@ -146,7 +146,8 @@ class PostgresDialect:
         """What takes `obj` with it when dropped: its table (or column), and for a partition's
         attached index or constraint also the parent's."""
         if isinstance(obj, Constraint):
-            return (("table", obj.schema, obj.table),) + ((("constraint", *obj.parent),) if obj.parent else ())
+            up = ("constraint", *obj.parent) if obj.parent else obj.index_parent_key
+            return (("table", obj.schema, obj.table),) + ((up,) if up else ())
         if isinstance(obj, Trigger | Policy | Rule):
             return (("table", obj.schema, obj.table),)
         if isinstance(obj, Index):

@@ -398,6 +398,8 @@ def _indexes(r: _Reader, rows: list[Row]) -> None:
     definitions: dict[int, str] = {}
     for row in rows:
         if row.constraint_oid:
+            if row.parent:
+                _attach_constraint(r, row)
             continue  # the constraint is the object
         parent = parent_key = None
         if row.parent:  # attached to the partitioned table's index (or its constraint's)
@@ -407,6 +409,17 @@ def _indexes(r: _Reader, rows: list[Row]) -> None:
                     clustered=row.indisclustered, on_view=row.relkind == "m", parent=parent,
                     parent_key=parent_key, comment=row.comment)
         _add(r, obj, "pg_class", row.oid)
+
+
+def _attach_constraint(r: _Reader, row: Row) -> None:
+    """A partition's constraint whose index is attached to a partitioned table's index that backs no
+    constraint (one that does is the constraint's `parent`): the constraint records that index,
+    whose drop takes it along."""
+    key = r.keys.get(("pg_constraint", row.constraint_oid, 0))
+    con = r.schema.objects.get(key) if key else None
+    parent_key = r.keys.get(("pg_class", row.parent[2], 0))
+    if isinstance(con, Constraint) and con.parent is None and parent_key and parent_key[0] == "index":
+        r.schema.add(replace(con, index_parent=(row.parent[0], row.parent[1]), index_parent_key=parent_key))
 
 
 def _definition(row: Row, by_oid: dict[int, Row], derived: dict[int, str]) -> str:

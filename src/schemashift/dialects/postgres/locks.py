@@ -200,8 +200,8 @@ def _drop_index(name: Rel, mode: str, found: Found) -> None:
     if isinstance(index, Index):
         table = (index.schema, index.table)
         found.lock_family(table, mode, recurse=locks_alter.partitioned(found, table))
-        for key in found.model.source.attached_to(index.key):
-            _drop_index(key[1:], mode, found)  # type: ignore[arg-type]
+        for key in found.model.source.attached_to(index.key):  # an index, or a constraint's (named after it)
+            _drop_index((key[1], key[-1]), mode, found)
 
 
 def _statistics_tables(stats: Any) -> list[Rel]:

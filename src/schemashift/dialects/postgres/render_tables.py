@@ -594,6 +594,8 @@ def create_constraint(c: Constraint, ctx: Context) -> list[Statement]:
     if c.parent:  # an index-backed constraint's index is named after it
         out.append(_attach_index((c.parent[0], c.parent[2]), (c.schema, c.name), ("constraint", *c.parent), c.key,
                                  (c.schema, c.table), ctx))
+    elif c.index_parent and c.index_parent_key:
+        out.append(_attach_index(c.index_parent, (c.schema, c.name), c.index_parent_key, c.key, (c.schema, c.table), ctx))
     return out + annotate(None, c, ctx)
 
 
@@ -609,6 +611,9 @@ def alter_constraint(old: Constraint, new: Constraint, ctx: Context) -> list[Sta
     if old.definition != new.definition:  # only NOT VALID → valid reaches here (see can_alter)
         sql = f"ALTER TABLE {qualified(new.schema, new.table)} VALIDATE CONSTRAINT {ident(new.name)}"
         out.append(alter(sql, new.key, ctx, phase="constraint"))
+    if new.index_parent and new.index_parent_key and old.index_parent is None:  # see can_alter: never detached
+        out.append(_attach_index(new.index_parent, (new.schema, new.name), new.index_parent_key, new.key,
+                                 (new.schema, new.table), ctx))
     return out + annotate(old, new, ctx)
 
 
@@ -648,7 +653,11 @@ def create_index(i: Index, ctx: Context) -> list[Statement]:
 
 @renders(DROP, Index)
 def drop_index(i: Index, ctx: Context) -> list[Statement]:
-    return [drop(f"DROP INDEX {qualified(i.schema, i.name)}", i, ctx, destructive=False)]
+    """CASCADE only when partitions' constraints hold it (`Constraint.index_parent`): the server takes
+    them with it then and refuses otherwise; the plan adds them back, and what reads them was
+    dropped before (each is the plan's own drop, so CASCADE reaches nothing else)."""
+    held = any(k[0] == "constraint" for k in ctx.source.attached_to(i.key))
+    return [drop(f"DROP INDEX {qualified(i.schema, i.name)}{' CASCADE' if held else ''}", i, ctx, destructive=False)]
 
 
 @renders(ALTER, Index)
