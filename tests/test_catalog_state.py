@@ -189,3 +189,18 @@ def test_read_ahead_serves_the_kept_schemas_from_memory(
     assert schema_cache.get(entry) == fresh
     schema_cache.read_ahead()
     assert schema_cache.get(entry) is None
+
+
+def test_no_cache_holds_for_its_own_command_only(tmp_path: Path) -> None:
+    """`--no-cache` in a CLI call made in-process (CliRunner, the pytest plugin) leaves the caches
+    on for what the process does next."""
+    from click.testing import CliRunner
+
+    from schemashift.cli import cli
+    from schemashift.dialects.postgres import template_cache
+
+    sql = tmp_path / "a.sql"
+    sql.write_text("CREATE TABLE t (id int);\n")
+    result = CliRunner().invoke(cli, ["diff", "--no-cache", "--dialect", "sqlite", str(sql), str(sql)])
+    assert result.exit_code == 0, result.output
+    assert schema_cache.enabled() and template_cache.policy().enabled

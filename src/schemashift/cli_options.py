@@ -12,6 +12,8 @@ def _no_cache(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 
         template_cache.disable()
         schema_cache.disable()
+        # for this command only: the CLI called in-process (CliRunner, the pytest plugin) goes on
+        ctx.call_on_close(lambda: (template_cache.disable(False), schema_cache.disable(False)))
 
 
 no_cache_option = click.option(

@@ -36,10 +36,10 @@ def _folder() -> str:
 _disabled = False
 
 
-def disable() -> None:
-    """`--no-cache`: this process neither reads nor writes schemas."""
+def disable(off: bool = True) -> None:
+    """`--no-cache`: this process neither reads nor writes schemas (until `disable(False)`)."""
     global _disabled
-    _disabled = True
+    _disabled = off
 
 
 def _code() -> tuple[tuple[str, int, int], ...]:

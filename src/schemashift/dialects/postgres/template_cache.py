@@ -54,10 +54,10 @@ class CachePolicy:
 _override: CachePolicy | None = None
 
 
-def disable() -> None:
-    """`--no-cache`: this process neither reads nor writes templates."""
+def disable(off: bool = True) -> None:
+    """`--no-cache`: this process neither reads nor writes templates (until `disable(False)`)."""
     global _override
-    _override = CachePolicy(enabled=False)
+    _override = CachePolicy(enabled=False) if off else None
 
 
 def policy() -> CachePolicy:
