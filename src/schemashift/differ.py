@@ -207,14 +207,17 @@ def _cascade(walk: _Walk, altered: dict[Key, Change]) -> None:
     pending: list[tuple[Key, str]] = [(k, "replaced") for k in walk.replaced]
     for key in walk.replaced:  # what reads a replaced table reads its columns (pg_depend says so)
         pending += [(k, "replaced") for k in _column_keys(walk.source.objects[key])]
-    pending += [(k, "retyped") for k in _retyped_columns(walk, altered)]
+    retyped_types = list(_retyped_types(walk, altered))
+    type_columns = [k for t in retyped_types for k in _type_columns(walk, t)]
+    rebuilt_columns = set(type_columns)
+    pending += [(k, "retyped") for k in type_columns]
+    pending += [(k, "retyped") for k in _retyped_columns(altered)]
     pending += [(k, "recreated") for k in _recreated_columns(walk, altered)]
-    pending += [(k, "retyped type") for k in _retyped_types(walk, altered)]
+    pending += [(k, "retyped type") for k in retyped_types]
     for key in walk.dropped:
         pending.append((key, "dropped"))
         pending += [(k, "dropped") for k in _column_keys(walk.source.objects[key])]
-    carried = {k for k, why in pending if why == "retyped type" and not isinstance(altered.get(k), Alter)}
-    rebuilt_columns = {k for t in _retyped_types(walk, altered) for k in _type_columns(walk, t)}
+    carried = {k for k in retyped_types if not isinstance(altered.get(k), Alter)}
     for key in carried:  # created by the rebuild from the target's definition
         altered.pop(key, None)
     seen: set[tuple[Key, str]] = set()
@@ -322,15 +325,19 @@ def _type_columns(walk: _Walk, type_key: Key) -> Iterator[Key]:
     return (k for k in walk.dependents.get(type_key, ()) if k[0] == "column")
 
 
-def _retyped_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
-    for type_key in _retyped_types(walk, altered):
-        yield from _type_columns(walk, type_key)
-    for change in altered.values():
+def _kept_columns(altered: dict[Key, Change]) -> Iterator[tuple[Table, Table, Column, Column]]:
+    """(old table, new table, old column, new column) of each column an altered table keeps."""
+    for change in list(altered.values()):
         if isinstance(change, Alter) and isinstance(change.old, Table) and isinstance(change.new, Table):
             for old_col in change.old.columns:
                 new_col = change.new.column(old_col.name)
-                if new_col is not None and _type_changes(old_col, new_col):
-                    yield change.old.column_key(old_col.name)
+                if new_col is not None:
+                    yield change.old, change.new, old_col, new_col
+
+
+def _retyped_columns(altered: dict[Key, Change]) -> Iterator[Key]:
+    """Columns whose type changes in an altered table (those of a rebuilt type come from it)."""
+    return (old.column_key(c.name) for old, _, c, new_col in _kept_columns(altered) if _type_changes(c, new_col))
 
 
 def _is_foreign_key(obj: DbObject | None) -> bool:
@@ -342,13 +349,8 @@ def _is_foreign_key(obj: DbObject | None) -> bool:
 def _recreated_columns(walk: _Walk, altered: dict[Key, Change]) -> Iterator[Key]:
     """Columns dropped and added again (a type with no conversion): the server drops what reads
     them (indexes, constraints, statistics) with them, so all of it is created again after."""
-    for change in list(altered.values()):
-        if isinstance(change, Alter) and isinstance(change.old, Table) and isinstance(change.new, Table):
-            for old_col in change.old.columns:
-                new_col = change.new.column(old_col.name)
-                if new_col is not None and walk.dialect.recreates_column(
-                        change.old, old_col, new_col, walk.source, walk.target):
-                    yield change.old.column_key(old_col.name)
+    return (old.column_key(c.name) for old, _, c, new_col in _kept_columns(altered)
+            if walk.dialect.recreates_column(old, c, new_col, walk.source, walk.target))
 
 
 def _type_changes(old: Column, new: Column) -> bool:

@@ -211,6 +211,11 @@ class Constraint(DbObject):
     def key(self) -> Key:
         return ("constraint", self.schema, self.table, self.name)
 
+    @property
+    def attached_key(self) -> Key | None:
+        """What it is attached to on the partitioned table: a constraint, or an index."""
+        return ("constraint", *self.parent) if self.parent else self.index_parent_key
+
 
 @frozen
 class Index(SchemaObject):
@@ -564,8 +569,7 @@ class _Lookups:
                 for parent in {*obj.inherits, obj.parent} - {None}:
                     found.children_of.setdefault(parent, []).append(obj)  # type: ignore[arg-type]
             up = obj.parent_key if isinstance(obj, Index) else (
-                (("constraint", *obj.parent) if obj.parent else obj.index_parent_key) if isinstance(obj, Constraint)
-                else None)
+                obj.attached_key if isinstance(obj, Constraint) else None)
             if up is not None:
                 found.attached_to.setdefault(up, []).append(obj.key)
                 found.attachments_on.setdefault((obj.schema, obj.table), []).append(obj.key)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import os
 import pickle
@@ -42,8 +43,10 @@ def disable(off: bool = True) -> None:
     _disabled = off
 
 
+@functools.cache
 def _code() -> tuple[tuple[str, int, int], ...]:
-    """Name, size and modification time of each of the package's files (a few hundred stats)."""
+    """Name, size and modification time of each of the package's files, once a process: the code
+    it runs is what it imported (a warm process is ended when the package changes)."""
     root = os.path.dirname(os.path.abspath(__file__))
     found = []
     for folder, dirs, files in os.walk(root):
@@ -82,15 +85,17 @@ def get(entry: str | None) -> Schema | None:
     if entry is None:
         return None
     path = os.path.join(_folder(), entry + ".pickle")
-    ready = _read_ahead.get(entry)
-    if ready is not None:
+    schema = _read_ahead.get(entry) or _load(path)
+    if schema is not None:
         with contextlib.suppress(OSError):
-            os.utime(path)
-        return ready
+            os.utime(path)  # recently used: kept longest
+    return schema
+
+
+def _load(path: str) -> Schema | None:
     try:
         with open(path, "rb") as f:
             schema = pickle.load(f)
-        os.utime(path)  # recently used: kept longest
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None
     return schema if isinstance(schema, Schema) else None
@@ -107,14 +112,8 @@ def read_ahead() -> None:
     kept = {}
     for e in wanted:
         name = e.name.removesuffix(".pickle")
-        schema = _read_ahead.get(name)
-        if schema is None:
-            try:
-                with open(e.path, "rb") as f:
-                    schema = pickle.load(f)
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-                continue
-        if isinstance(schema, Schema):
+        schema = _read_ahead.get(name) or _load(e.path)
+        if schema is not None:
             kept[name] = schema
     _read_ahead.clear()
     _read_ahead.update(kept)

@@ -146,7 +146,7 @@ class PostgresDialect:
         """What takes `obj` with it when dropped: its table (or column), and for a partition's
         attached index or constraint also the parent's."""
         if isinstance(obj, Constraint):
-            up = ("constraint", *obj.parent) if obj.parent else obj.index_parent_key
+            up = obj.attached_key
             return (("table", obj.schema, obj.table),) + ((up,) if up else ())
         if isinstance(obj, Trigger | Policy | Rule):
             return (("table", obj.schema, obj.table),)
